@@ -1,4 +1,4 @@
-"""The ``movi`` command line: ``movi db init``, ``movi demo``.
+"""The ``movi`` command line: ``movi db init``, ``movi demo``, ``movi parse``.
 
 Each subcommand is a small function of its parsed arguments; everything it does lives in the
 library, so the command line and the Python API cannot drift apart.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -70,6 +71,65 @@ async def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _parse(args: argparse.Namespace) -> int:
+    from movi.parser import parse
+
+    if args.jsonl:
+        for number, line in enumerate(sys.stdin, start=1):
+            if not line.strip():
+                continue
+            print(json.dumps(_parse_line(line, number, args), ensure_ascii=False), flush=True)
+        return 0
+    if args.text is None:
+        print("movi parse: give the command text, or --jsonl to read JSON lines", file=sys.stderr)
+        return 2
+    intent = parse(args.text, page=args.page, today=args.today)
+    print(json.dumps(intent.to_json(), ensure_ascii=False))
+    return 0
+
+
+def _parse_line(line: str, number: int, args: argparse.Namespace) -> dict[str, object]:
+    """One JSON line in, one intent out; a bad line answers ``unknown`` with the reason."""
+    from movi.parser import parse
+
+    try:
+        item = json.loads(line)
+        if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+            raise ValueError('expected an object with a "text" string')
+        today = date.fromisoformat(item["today"]) if item.get("today") else args.today
+        selected = item.get("selected_trip_id")
+        intent = parse(
+            item["text"],
+            page=item.get("page") or args.page,
+            today=today,
+            selected_trip_id=selected if isinstance(selected, int) else None,
+        )
+    except ValueError as exc:
+        return {
+            "action": "unknown", "slots": {}, "confidence": 0.0, "source": "rules",
+            "error": f"line {number}: {exc}",
+        }
+    return intent.to_json()
+
+
+DEFAULT_DATASET = "benchmarks/data/commands_test.jsonl"
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from movi.benchmark import render, run_bench, to_json
+
+    reports = run_bench(args.dataset, modes=[args.mode], show_progress=not args.json)
+    if args.json:
+        print(to_json(reports))
+    else:
+        print(render(reports))
+    if args.errors:
+        for report in reports:
+            for error in report.errors:
+                print(json.dumps(error, ensure_ascii=False), file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="movi",
@@ -114,13 +174,54 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--db", metavar="URL", default=DEMO_DB_URL, help=f"default {DEMO_DB_URL}")
     demo.add_argument("--today", type=_date, default=None, metavar="DATE", help="YYYY-MM-DD")
     demo.set_defaults(run=_demo)
+
+    parse = commands.add_parser(
+        "parse",
+        help="print what a command means, as JSON (offline: rules, no database)",
+        description=(
+            "Parse one command with the rules and print "
+            '{"action": ..., "slots": {...}, "confidence": 0-1, "source": "rules"}. '
+            'With --jsonl, read JSON lines {"text": ..., "page": ...} from standard input and '
+            "write one such object per line, in order; a bad line gets an unknown with an error."
+        ),
+    )
+    parse.add_argument("text", nargs="?", help="the operator's command")
+    parse.add_argument("--page", default=None, help="busDashboard or manageRoute (a hint)")
+    parse.add_argument("--today", type=_date, default=None, metavar="DATE",
+                       help="reference day for relative dates, YYYY-MM-DD (default: today)")
+    parse.add_argument("--no-llm", action="store_true",
+                       help="rules only, even when an LLM is configured (MOVI_LLM_MODEL)")
+    parse.add_argument("--jsonl", action="store_true", help="read JSON lines on standard input")
+    parse.set_defaults(run=_parse, sync=True)
+
+    bench = commands.add_parser(
+        "bench",
+        help="measure understanding: accuracy, slot F1, latency, on a labelled dataset",
+        description=(
+            "Parse every line of a labelled JSON-lines dataset and report action accuracy, "
+            "macro-F1, per-slot precision/recall/F1, exact match, unknown precision/recall, the "
+            "most confused actions and latency percentiles. Relative dates are read against "
+            "2026-11-28, the day the datasets were labelled."
+        ),
+    )
+    bench.add_argument("--dataset", default=DEFAULT_DATASET, metavar="FILE",
+                       help=f"JSON lines (default {DEFAULT_DATASET}: the frozen test split)")
+    bench.add_argument("--mode", choices=["rules"], default="rules",
+                       help="what understands the commands (rules: the offline grammar)")
+    bench.add_argument("--json", action="store_true", help="machine-readable output")
+    bench.add_argument("--errors", action="store_true",
+                       help="also write every wrong line as JSON to standard error")
+    bench.set_defaults(run=_bench, sync=True)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        code: int = asyncio.run(args.run(args))
+        if getattr(args, "sync", False):
+            code: int = args.run(args)
+        else:
+            code = asyncio.run(args.run(args))
     except MoviError as exc:
         print(f"movi: {exc}", file=sys.stderr)
         return 2

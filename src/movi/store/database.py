@@ -24,7 +24,13 @@ from weakref import WeakKeyDictionary
 
 from sqlalchemy import Select, event, select, text
 from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import (
+    DataError,
+    DBAPIError,
+    IntegrityError,
+    OperationalError,
+    StatementError,
+)
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -162,9 +168,26 @@ def mapped_errors() -> Iterator[None]:
     except OperationalError as exc:
         raise StorageError(f"database unavailable or busy: {_reason(exc)}") from exc
     except DBAPIError as exc:
+        if _is_bad_data(exc):
+            raise IntegrityViolation(f"the database refused the value: {_reason(exc)}") from exc
         raise StorageError(f"database error: {_reason(exc)}") from exc
+    except StatementError as exc:
+        # An Enum column refuses an unknown value before the database sees it (LookupError).
+        if isinstance(exc.orig, LookupError):
+            raise IntegrityViolation(f"the write was refused: {exc.orig}") from exc
+        raise
     except OSError as exc:  # asyncpg raises plain OSError / ConnectionRefusedError
         raise StorageError(f"cannot reach the database: {exc}") from exc
+
+
+def _is_bad_data(exc: DBAPIError) -> bool:
+    """A value the column cannot hold (too long, out of range): SQLSTATE class 22.
+
+    asyncpg's data exceptions reach SQLAlchemy as a plain ``Error``, not ``DataError``, so the
+    SQLSTATE is what tells them apart from an unavailable database.
+    """
+    sqlstate = getattr(exc.orig, "sqlstate", None) or ""
+    return isinstance(exc, DataError) or str(sqlstate).startswith("22")
 
 
 def _reason(exc: DBAPIError) -> str:

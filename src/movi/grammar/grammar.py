@@ -1,0 +1,696 @@
+"""The rules parser: ``patterns.yaml`` compiled once into spaCy matchers, then cheap calls.
+
+Lifecycle, as in spaCy's components: construct from a validated spec (``Grammar(spec)`` or
+``Grammar.load(path)``), which builds the tokenizer and the PhraseMatcher; then ``grammar(text,
+…)`` returns an :class:`~movi.intent.Intent`. A parse is: clean → correction → noise → typos →
+analysis (mentions, word classes, references, leftover name chunks) → score every action's
+patterns → fill the winner's slots → confidence from the match's specificity, its margin over
+the runner-up and whether the required slots were found.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import spacy
+from spacy.matcher import PhraseMatcher
+
+from movi.grammar.extractors import extract_all
+from movi.grammar.mentions import Mention
+from movi.grammar.normalize import Corrections, Noise, Typos, clean, phrase_regex
+from movi.grammar.references import (
+    DisplayName,
+    Roles,
+    Span,
+    display_names,
+    path_names,
+    stop_list,
+    this_trip,
+)
+from movi.grammar.spec import ActionSpec, GrammarSpec, load_spec
+from movi.intent import Candidate, Intent
+
+#: Slots that stand for "some reference" and are satisfied by any of several real slots.
+COMPOSITE_SLOTS: dict[str, tuple[str, ...]] = {
+    "trip": ("trip_id", "trip_name", "trip_time"),
+    "vehicle_ref": ("vehicle", "vehicle_desc"),
+    "audit_target": ("trip_id", "trip_name", "trip_time", "vehicle", "driver"),
+}
+_TRIP_ACTIONS_NEED = "trip"
+_QTY_CLASSES = {"seater": "$seater", "bookings": "$bookings_qty", "seats": "$bookings_qty",
+                "people": "$people_qty"}
+_TARGET_CUE = re.compile(r"(?:\bto|\bat|\btill|\buntil|\bfor|\bonto|\bon|\bby|\bfrom)\s*$", re.I)
+_NEW_TIME_CUE = re.compile(r"(?:\bto|\btill|\buntil|\bfor|\bonto|\bnew\s+time)\s*(?:at\s*)?$", re.I)
+_WORD_RE = re.compile(r"[\w][\w'.&/-]*")
+_SUBJECT_VERB = re.compile(
+    r"\s*(?:is|isn't|has|hasn't|will|won't|can't|cannot|'s|needs|wants|took|called|reported|"
+    r"not|on|off|went|came|was)\b",
+    re.IGNORECASE,
+)
+_REASON = re.compile(
+    r"\b(?:for|because(?:\s+of)?|due\s+to|reason\s*:?|since|owing\s+to|as)\s+(?P<reason>.+)$",
+    re.IGNORECASE,
+)
+_VEHICLE_QUALIFIERS = re.compile(
+    r"(?:\b(?:big|small|large|bigger|smaller|ac|non-ac|new|old|spare|free|available|idle|"
+    r"empty|mini|\d+\s*-?\s*seater|\d+-seat|\d+\s+seat)\b\s*)+$",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class Analysis:
+    """Everything recognised in one command; scoring and slot filling both read it."""
+
+    text: str
+    mentions: list[Mention]
+    classes: dict[str, list[tuple[int, int]]]
+    displays: list[DisplayName]
+    paths: list[Span]
+    this: Span | None
+    stops: tuple[list[str], int] | None
+    chunks: list[Span]
+    present: set[str] = field(default_factory=set)
+
+    def of(self, kind: str) -> list[Mention]:
+        return [m for m in self.mentions if m.kind == kind]
+
+    def inside_display(self, start: int, end: int) -> bool:
+        return any(d.start <= start and end <= d.end for d in self.displays)
+
+
+@dataclass(frozen=True)
+class Scored:
+    action: str
+    score: float
+    pattern: int
+
+
+class Grammar:
+    """Compiled grammar; call it to parse. Thread-safe after construction (no shared mutation)."""
+
+    def __init__(self, spec: GrammarSpec) -> None:
+        self.spec = spec
+        self.nlp = spacy.blank("en")
+        self.matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
+        for cls, phrases in spec.lexicon.items():
+            self.matcher.add(cls, [self.nlp.make_doc(p) for p in phrases])
+        noise = spec.noise
+        self.noise = Noise(noise.fillers, noise.politeness)
+        self.corrections = Corrections(noise.corrections)
+        self.negations = phrase_regex(noise.negations) if noise.negations else None
+        self.injection = phrase_regex(spec.injection) if spec.injection else None
+        self.typos = Typos(
+            spec.vocabulary,
+            cutoff=spec.settings.typo_cutoff,
+            min_length=spec.settings.typo_min_length,
+            keep=spec.stopwords,
+        )
+        self.stopwords = frozenset(w.lower() for w in spec.stopwords)
+        non_name = {*self.stopwords, *spec.vocabulary}
+        self.non_name_word = re.compile(
+            "|".join(re.escape(w) for w in sorted(non_name, key=len, reverse=True)), re.IGNORECASE
+        )
+        self.roles = Roles(
+            {slot: role.after for slot, role in spec.roles.items()},
+            {slot: role.before for slot, role in spec.roles.items()},
+        )
+        self.value_patterns = {
+            slot: [(value, phrase_regex(phrases)) for value, phrases in table.items()]
+            for slot, table in spec.values.items()
+        }
+        self.status_patterns = {
+            action: [(value, phrase_regex(phrases)) for value, phrases in table.items()]
+            for action, table in spec.statuses.items()
+        }
+        self.whole_sets = {
+            action: sorted(
+                {p.lower() for p in spec.lexicon[cls]}, key=lambda p: len(p.split()), reverse=True
+            )
+            for action, cls in spec.whole.items()
+        }
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> Grammar:
+        return cls(load_spec(path))
+
+    # --- the parse --------------------------------------------------------------------------
+
+    def __call__(
+        self,
+        text: str,
+        *,
+        page: str | None = None,
+        today: date | None = None,
+        selected_trip_id: int | None = None,
+    ) -> Intent:
+        today = today or date.today()
+        trace: list[str] = []
+        cleaned = clean(text if isinstance(text, str) else str(text))
+        if not cleaned:
+            return _unknown(0.0, "empty command")
+        if len(cleaned) > self.spec.settings.max_chars:
+            return _unknown(
+                0.0, f"command is {len(cleaned)} characters, over {self.spec.settings.max_chars}"
+            )
+        if self.injection is not None and self.injection.search(cleaned):
+            return _unknown(0.05, "text addresses the assistant's instructions, not an operation")
+
+        work = self._apply_correction(cleaned, today, trace)
+        work = self.noise.strip(work)
+        if not work:
+            return _unknown(0.05, "only fillers and politeness")
+        work, repairs = self.typos.repair(work)
+        if repairs:
+            trace.append("typos repaired: " + ", ".join(f"{a}→{b}" for a, b in repairs))
+
+        analysis = self._analyse(work, today)
+        whole = self._whole(analysis)
+        if whole is not None:
+            return whole.model_copy(update={"trace": (*trace, *whole.trace)})
+
+        ranked = self._rank(analysis.present, page)
+        if not ranked:
+            known = sorted(c for c in analysis.present if not c.startswith("$"))
+            conf = 0.15 if known else 0.05
+            return _unknown(conf, f"no action pattern matched (word classes: {known or 'none'})")
+
+        best = ranked[0]
+        runner_up = next((s for s in ranked[1:] if s.action != best.action), None)
+        action = best.action
+        slots = self._fill(action, analysis, selected_trip_id)
+        if action == "simulate_action":
+            target = self._rank(analysis.present - {"SIMULATE"}, page)
+            target = [s for s in target if s.action != "simulate_action"]
+            if target:
+                inner = target[0].action
+                slots = {"target_action": inner, **self._fill(inner, analysis, selected_trip_id)}
+        missing = self._missing(action, slots)
+        confidence = self._confidence(best, runner_up, missing)
+        trace.append(
+            f"matched {action} (pattern {best.pattern}, score {best.score:.2f}"
+            + (f"; runner-up {runner_up.action} {runner_up.score:.2f}" if runner_up else "")
+            + ")"
+        )
+        if missing:
+            trace.append("missing required slots: " + ", ".join(missing))
+        if self.negations is not None and self.negations.search(work):
+            confidence = min(confidence, 0.35)
+            trace.append("negation present: confidence capped at 0.35")
+        alternatives = tuple(
+            Candidate(action=s.action, score=round(s.score, 2))
+            for s in _distinct(ranked)[1:4]
+        )
+        return Intent(
+            action=action,
+            slots=slots,
+            confidence=round(confidence, 3),
+            source="rules",
+            alternatives=alternatives,
+            trace=tuple(trace),
+        )
+
+    # --- preparation ------------------------------------------------------------------------
+
+    def _apply_correction(self, text: str, today: date, trace: list[str]) -> str:
+        split = self.corrections.split(text)
+        if split is None:
+            return text
+        head, tail = split
+        if not tail:
+            return head
+        if not head:
+            return tail
+        tail_kinds = {_kind_family(m.kind) for m in extract_all(tail, today=today)}
+        head_mentions = extract_all(head, today=today)
+        dropped = [m for m in head_mentions if _kind_family(m.kind) in tail_kinds]
+        if dropped:
+            for m in sorted(dropped, key=lambda m: m.start, reverse=True):
+                head = head[: m.start] + head[m.end :]
+        else:
+            # "assign driver Ramesh, no wait, Suresh": the last name-like words are replaced.
+            words = head.split(" ")
+            while words and not self.non_name_word.fullmatch(words[-1].strip(",.")):
+                words.pop()
+            head = " ".join(words)
+        trace.append(f"spoken correction applied: {tail!r} replaces part of {text!r}")
+        return f"{head.strip()} {tail}".strip()
+
+    def _analyse(self, text: str, today: date) -> Analysis:
+        mentions = extract_all(text, today=today)
+        doc = self.nlp.make_doc(text)
+        classes: dict[str, list[tuple[int, int]]] = {}
+        for match_id, start, end in self.matcher(doc):
+            span = doc[start:end]
+            s, e = span.start_char, span.end_char
+            if any(m.start <= s and e <= m.end for m in mentions):
+                continue
+            classes.setdefault(self.nlp.vocab.strings[match_id], []).append((s, e))
+        displays = display_names(text, stop=self.non_name_word)
+        paths = [
+            p for p in path_names(text) if not any(d.start <= p.start < d.end for d in displays)
+        ]
+        this = this_trip(text)
+        stops = stop_list(text)
+        consumed: list[tuple[int, int]] = [(m.start, m.end) for m in mentions]
+        for spans in classes.values():
+            consumed.extend(spans)
+        consumed.extend((d.start, d.end) for d in displays)
+        consumed.extend((p.start, p.end) for p in paths)
+        chunks = self._chunks(text, consumed)
+        analysis = Analysis(text, mentions, classes, displays, paths, this, stops, chunks)
+        analysis.present = self._present(analysis)
+        return analysis
+
+    def _chunks(self, text: str, consumed: list[tuple[int, int]]) -> list[Span]:
+        """Runs of leftover words: the candidates for names."""
+        chunks: list[Span] = []
+        current: list[tuple[int, int]] = []
+
+        def flush() -> None:
+            if current:
+                s, e = current[0][0], current[-1][1]
+                chunks.append(Span(text[s:e].strip(" '\"-.,"), s, e))
+                current.clear()
+
+        last_end = 0
+        for match in _WORD_RE.finditer(text):
+            s, e = match.start(), match.end()
+            word = match.group(0).lower().strip(".'")
+            taken = any(cs <= s < ce for cs, ce in consumed)
+            gap = text[last_end:s]
+            if current and ("," in gap or ";" in gap or "(" in gap or ")" in gap):
+                flush()
+            if taken or word in self.stopwords or not word:
+                flush()
+            else:
+                current.append((s, e))
+            last_end = e
+        flush()
+        return [c for c in chunks if c.text]
+
+    def _present(self, a: Analysis) -> set[str]:
+        present = set(a.classes)
+        for m in a.mentions:
+            if a.inside_display(m.start, m.end):
+                continue
+            present.add("$" + m.kind)
+            if m.kind == "quantity" and m.unit in _QTY_CLASSES:
+                present.add(_QTY_CLASSES[m.unit])
+            if m.kind == "date":
+                before = a.text[: m.start]
+                if _TARGET_CUE.search(before):
+                    present.add("$date_target")
+        if a.displays:
+            present.add("$display_name")
+        if a.paths:
+            present.add("$path_name")
+        if a.this is not None:
+            present.add("$this_trip")
+        if a.stops is not None:
+            present.add("$stop_list")
+        if {"$trip_id", "$display_name", "$path_name", "$this_trip"} & present or (
+            "$time" in present and "TRIP_WORD" in present
+        ):
+            present.add("$trip")
+        if a.chunks:
+            first = a.chunks[0]
+            lead = a.text[: first.start]
+            if not _WORD_RE.search(lead) and _SUBJECT_VERB.match(a.text[first.end :]):
+                present.add("$name_subject")
+        return present
+
+    # --- whole-utterance answers ------------------------------------------------------------
+
+    def _whole(self, a: Analysis) -> Intent | None:
+        words = re.sub(r"[^\w\s'.-]", " ", a.text.lower()).replace(".", " ").split()
+        if not words:
+            return None
+        for action, phrases in self.whole_sets.items():
+            if action == "choose_option":
+                continue
+            if _covers(words, phrases):
+                return Intent(action=action, confidence=0.95, trace=(f"whole answer: {action}",))
+        return self._choice(a, words)
+
+    def _choice(self, a: Analysis, words: list[str]) -> Intent | None:
+        option_words = set(" ".join(self.whole_sets.get("choose_option", [])).split())
+        leftover = [w for w in words if w not in option_words and w not in {"trip", "route"}]
+        ordinals = a.of("ordinal") or a.of("number")
+        if ordinals and len(a.mentions) == 1:
+            surface = set(re.sub(r"[^\w\s]", " ", ordinals[0].surface.lower()).split())
+            if all(w in surface for w in leftover):
+                return Intent(
+                    action="choose_option",
+                    slots={"option": int(ordinals[0].value)},
+                    confidence=0.9,
+                    trace=("whole answer: an option number",),
+                )
+        if len(a.displays) == 1:
+            d = a.displays[0]
+            rest = (a.text[: d.start] + " " + a.text[d.end :]).lower()
+            rest_words = [w for w in re.findall(r"[a-z']+", rest) if w not in option_words]
+            if all(w in {"trip", "route"} for w in rest_words):
+                return Intent(
+                    action="choose_option",
+                    slots={"trip_name": d.name, "trip_time": d.time},
+                    confidence=0.85,
+                    trace=("whole answer: a trip named in full",),
+                )
+        return None
+
+    # --- scoring ----------------------------------------------------------------------------
+
+    def _rank(self, present: set[str], page: str | None) -> list[Scored]:
+        page_code = {"busDashboard": "B", "manageRoute": "M"}.get(page or "", None)
+        scored: list[Scored] = []
+        for action, spec in self.spec.actions.items():
+            best: Scored | None = None
+            for i, pattern in enumerate(spec.patterns):
+                if not set(pattern.all) <= present:
+                    continue
+                if any(cls in present for cls in pattern.none):
+                    continue
+                if any(not (set(group) & present) for group in pattern.any):
+                    continue
+                score = len(pattern.all) + pattern.bonus
+                if page_code is not None and spec.page in (page_code, "G"):
+                    score += 0.25
+                if best is None or score > best.score:
+                    best = Scored(action, score, i)
+            if best is not None:
+                scored.append(best)
+        scored.sort(key=lambda s: s.score, reverse=True)
+        return scored
+
+    def _missing(self, action: str, slots: dict[str, Any]) -> list[str]:
+        missing = []
+        for slot in self.spec.actions[action].slots.required:
+            needs = COMPOSITE_SLOTS.get(slot, (slot,))
+            if not any(n in slots for n in needs):
+                missing.append(slot)
+        return missing
+
+    @staticmethod
+    def _confidence(best: Scored, runner_up: Scored | None, missing: list[str]) -> float:
+        confidence = 0.5 + 0.12 * min(best.score, 3.0)
+        margin = best.score - runner_up.score if runner_up else best.score
+        if margin >= 1.0:
+            confidence += 0.1
+        elif margin < 0.3:
+            confidence -= 0.2
+        confidence -= 0.12 * min(len(missing), 2)
+        return max(0.05, min(confidence, 0.99))
+
+    # --- slots ------------------------------------------------------------------------------
+
+    def _fill(self, action: str, a: Analysis, selected_trip_id: int | None) -> dict[str, Any]:
+        spec: ActionSpec = self.spec.actions[action]
+        wanted = [*spec.slots.required, *spec.slots.optional]
+        slots: dict[str, Any] = {}
+        claimed: set[int] = set()  # ids of mentions used by a slot
+
+        def take(kind: str, *, where: Any = None) -> Mention | None:
+            for m in a.mentions:
+                if m.kind != kind or id(m) in claimed or a.inside_display(m.start, m.end):
+                    continue
+                if where is not None and not where(m):
+                    continue
+                claimed.add(id(m))
+                return m
+            return None
+
+        # Targets first, so that the trip keeps what is left ("move the 8am trip to 9:15").
+        if "new_time" in wanted:
+            times = [m for m in a.of("time") if not a.inside_display(m.start, m.end)]
+            cued = [m for m in times if _NEW_TIME_CUE.search(a.text[: m.start])]
+            explicit_trip = bool(a.of("trip_id") or a.displays or a.this)
+            pick = cued[-1] if cued else (times[-1] if len(times) >= 2 or explicit_trip else None)
+            if pick is not None and times:
+                claimed.add(id(pick))
+                slots["new_time"] = pick.value
+        if "new_date" in wanted:
+            dates = a.of("date")
+            cued = [m for m in dates if _TARGET_CUE.search(a.text[: m.start])]
+            pick = cued[-1] if cued else None
+            if pick is None and dates:
+                last = dates[-1]
+                if not a.text[last.end :].startswith("'s"):
+                    pick = last
+            if pick is not None:
+                claimed.add(id(pick))
+                slots["new_date"] = pick.value
+        if "shift_time" in wanted:
+            m = take("time")
+            if m is not None:
+                slots["shift_time"] = m.value
+        if "minutes" in wanted:
+            m = take("duration")
+            if m is not None:
+                slots["minutes"] = m.value
+        if "days" in wanted:
+            m = take("days")
+            if m is not None:
+                slots["days"] = m.value
+        if "capacity" in wanted:
+            m = take("quantity", where=lambda m: m.unit == "seater")
+            if m is not None:
+                slots["capacity"] = m.value
+        if "count" in wanted:
+            m = take("quantity", where=lambda m: m.unit in ("bookings", "seats", "people"))
+            if m is None:
+                m = take("quantity") or (
+                    take("number") if action in ("add_bookings", "reduce_bookings") else None
+                )
+            if m is not None:
+                slots["count"] = m.value
+        if "option" in wanted:
+            m = take("ordinal") or take("number")
+            if m is not None:
+                slots["option"] = m.value
+        if "phone" in wanted:
+            m = take("phone")
+            if m is not None:
+                slots["phone"] = m.value
+        if "latitude" in wanted:
+            for kind in ("latitude", "longitude"):
+                m = take(kind)
+                if m is not None:
+                    slots[kind] = m.value
+        if {"vehicle", "vehicle_ref"} & set(wanted):
+            m = take("registration")
+            if m is not None:
+                slots["vehicle"] = m.value
+            elif "vehicle_ref" in wanted or "vehicle_desc" in wanted:
+                desc = self._vehicle_desc(a)
+                if desc:
+                    slots["vehicle_desc"] = desc
+        if "vehicle_type" in wanted:
+            value = self._value("vehicle_type", a.text)
+            if value:
+                slots["vehicle_type"] = value
+        if "color" in wanted:
+            spans = a.classes.get("COLOR")
+            if spans:
+                s, e = spans[0]
+                slots["color"] = a.text[s:e].lower()
+        if "status" in wanted:
+            value = self._status(action, a.text)
+            if value:
+                slots["status"] = value
+        if "direction" in wanted:
+            value = self._value("direction", a.text)
+            if value:
+                slots["direction"] = value
+        if "stops" in wanted and a.stops is not None:
+            slots["stops"] = a.stops[0]
+        if "reason" in wanted:
+            reason = self._reason(a)
+            if reason:
+                slots["reason"] = reason
+        if "route" in wanted and a.displays:
+            d = a.displays[0]
+            slots["route"] = a.text[d.start : d.end].strip("'\"")
+        self._names(action, wanted, a, slots)
+        if _TRIP_ACTIONS_NEED in wanted or "audit_target" in wanted:
+            self._trip(action, a, slots, claimed, selected_trip_id)
+        if "trip_name" in wanted and "trip_name" not in slots:
+            name = self._trip_name(a, slots)
+            if name:
+                slots["trip_name"] = name
+        if "trip_time" in wanted and "trip_time" not in slots:
+            m = take("time")
+            if m is not None:
+                slots["trip_time"] = m.value
+        if "date" in wanted and "date" not in slots:
+            m = take("date")
+            if m is not None:
+                slots["date"] = m.value
+        return slots
+
+    def _trip(
+        self,
+        action: str,
+        a: Analysis,
+        slots: dict[str, Any],
+        claimed: set[int],
+        selected_trip_id: int | None,
+    ) -> None:
+        ids = a.of("trip_id")
+        if ids:
+            slots["trip_id"] = ids[0].value
+        elif a.displays:
+            d = a.displays[0]
+            slots["trip_name"], slots["trip_time"] = d.name, d.time
+        else:
+            name = self._trip_name(a, slots)
+            free_times = [
+                m for m in a.of("time") if id(m) not in claimed and not a.inside_display(m.start, m.end)
+            ]
+            if name:
+                slots["trip_name"] = name
+            if free_times:
+                slots["trip_time"] = free_times[0].value
+                claimed.add(id(free_times[0]))
+            if not name and not free_times:
+                if a.this is not None and selected_trip_id is not None:
+                    slots["trip_id"] = selected_trip_id
+                elif action not in ("get_audit_trail",):
+                    numbers = [m for m in a.of("number") if id(m) not in claimed]
+                    if len(numbers) == 1 and "count" not in slots:
+                        slots["trip_id"] = numbers[0].value
+                        claimed.add(id(numbers[0]))
+        if "date" not in slots:
+            for m in a.of("date"):
+                if id(m) not in claimed:
+                    slots["date"] = m.value
+                    claimed.add(id(m))
+                    break
+
+    def _trip_name(self, a: Analysis, slots: dict[str, Any]) -> str | None:
+        if a.paths:
+            return a.paths[0].text
+        used = {v for v in slots.values() if isinstance(v, str)}
+        trip_spans = a.classes.get("TRIP_WORD", [])
+        times = [m for m in a.of("time")]
+        for chunk in a.chunks:
+            if chunk.text in used:
+                continue
+            after = a.text[chunk.end :].lstrip()
+            followed_by_trip = any(s == chunk.end + (len(a.text[chunk.end :]) - len(after))
+                                   for s, _ in trip_spans)
+            next_to_time = any(
+                abs(m.start - chunk.end) <= 4 or abs(chunk.start - m.end) <= 4 for m in times
+            )
+            if followed_by_trip or next_to_time:
+                return chunk.text
+        return None
+
+    def _names(self, action: str, wanted: list[str], a: Analysis, slots: dict[str, Any]) -> None:
+        used: set[int] = set()
+        name_slots = [
+            s for s in ("driver", "employee", "stop", "new_name", "path", "route") if s in wanted
+        ]
+        if "path" in name_slots and a.paths:
+            slots["path"] = a.paths[0].text
+        for slot in name_slots:
+            if slot in slots:
+                continue
+            chunk = self.roles.cued(slot, a.text, [c for c in a.chunks if c.start not in used])
+            if chunk is not None:
+                slots[slot] = chunk.text
+                used.add(chunk.start)
+        fallback = self.spec.fallback_name.get(action)
+        if fallback and fallback in wanted and fallback not in slots and fallback != "reason":
+            free = [
+                c for c in a.chunks if c.start not in used and not self._is_trip_name(a, c)
+            ]
+            if free:
+                slots[fallback] = free[0].text
+
+    def _is_trip_name(self, a: Analysis, chunk: Span) -> bool:
+        after = a.text[chunk.end :].lstrip().lower()
+        return after.startswith(("trip", "run", "shuttle"))
+
+    def _vehicle_desc(self, a: Analysis) -> str | None:
+        nouns = a.classes.get("VEHICLE", [])
+        seaters = [m for m in a.of("quantity") if m.unit == "seater"]
+        for s, e in nouns:
+            start = s
+            qualifiers = _VEHICLE_QUALIFIERS.search(a.text[:s])
+            if qualifiers:
+                start = qualifiers.start()
+            for cs, ce in a.classes.get("COLOR", []):
+                if ce <= s and s - ce <= 12:
+                    start = min(start, cs)
+            if start < s:
+                return a.text[start:e].strip()
+        if seaters:
+            m = seaters[0]
+            return f"{m.value} seater"
+        return None
+
+    def _value(self, slot: str, text: str) -> str | None:
+        best: tuple[int, str] | None = None
+        for value, pattern in self.value_patterns.get(slot, []):
+            for match in pattern.finditer(text):
+                length = match.end() - match.start()
+                if best is None or length > best[0]:
+                    best = (length, value)
+        return best[1] if best else None
+
+    def _status(self, action: str, text: str) -> str | None:
+        best: tuple[int, str] | None = None
+        for value, pattern in self.status_patterns.get(action, []):
+            for match in pattern.finditer(text):
+                length = match.end() - match.start()
+                if best is None or length > best[0]:
+                    best = (length, value)
+        return best[1] if best else None
+
+    def _reason(self, a: Analysis) -> str | None:
+        regs = a.of("registration")
+        start = regs[0].end if regs else 0
+        match = _REASON.search(a.text, start)
+        if match is None:
+            return None
+        reason = match.group("reason").strip(" .!?\"'")
+        return reason or None
+
+
+def _unknown(confidence: float, why: str) -> Intent:
+    return Intent(action="unknown", slots={}, confidence=confidence, trace=(why,))
+
+
+def _kind_family(kind: str) -> str:
+    return {"number": "trip_id", "latitude": "coordinates", "longitude": "coordinates"}.get(
+        kind, kind
+    )
+
+
+def _distinct(ranked: list[Scored]) -> list[Scored]:
+    seen: set[str] = set()
+    out = []
+    for s in ranked:
+        if s.action not in seen:
+            seen.add(s.action)
+            out.append(s)
+    return out
+
+
+def _covers(words: list[str], phrases: list[str]) -> bool:
+    """Whether ``words`` is entirely a sequence of the given phrases."""
+    split = [p.split() for p in phrases]
+    i = 0
+    while i < len(words):
+        for phrase in split:
+            if words[i : i + len(phrase)] == phrase:
+                i += len(phrase)
+                break
+        else:
+            return False
+    return True

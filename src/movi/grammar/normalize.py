@@ -1,0 +1,126 @@
+"""Text as operators type or dictate it, made ready for matching.
+
+Order matters: clean the characters (NFKC, no control or direction-override characters), drop
+politeness and voice fillers (they never change the action), apply a spoken correction
+("trip 42, no wait, I mean trip 43" keeps 43), then repair typos in domain words against the
+grammar's vocabulary with rapidfuzz. What is left keeps the operator's spelling of names.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from functools import lru_cache
+
+from rapidfuzz import fuzz, process
+
+_SPACE = re.compile(r"\s+")
+_QUOTES = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-", "−": "-"})
+_WORD = re.compile(r"[A-Za-z][A-Za-z']*")
+
+
+def clean(text: str) -> str:
+    """NFKC, straight quotes and dashes, no control/format characters, single spaces.
+
+    >>> clean("cancel\\u202e trip\\x00 42\\n")
+    'cancel trip 42'
+    """
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
+    kept = []
+    for ch in text:
+        category = unicodedata.category(ch)
+        if category in ("Cc", "Cf", "Cs", "Co", "Cn"):
+            kept.append(" " if ch in "\t\n\r\x0b\x0c" else "")
+        else:
+            kept.append(ch)
+    return _SPACE.sub(" ", "".join(kept)).strip()
+
+
+def phrase_regex(phrases: Iterable[str]) -> re.Pattern[str]:
+    """One case-insensitive regex matching any phrase as whole words, longest first."""
+    ordered = sorted({p.strip().lower() for p in phrases if p.strip()}, key=len, reverse=True)
+    body = "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in ordered)
+    return re.compile(rf"(?<![\w'-])(?:{body})(?![\w'-])", re.IGNORECASE)
+
+
+class Noise:
+    """Removes words that carry no meaning for the action: politeness and voice fillers."""
+
+    def __init__(self, fillers: Iterable[str], politeness: Iterable[str]) -> None:
+        self._pattern = phrase_regex([*fillers, *politeness])
+
+    def strip(self, text: str) -> str:
+        stripped = self._pattern.sub(" ", text)
+        stripped = re.sub(r"\s+([,.?!])", r"\1", stripped)
+        stripped = re.sub(r"^[\s,.;:!-]+", "", stripped)
+        return _SPACE.sub(" ", stripped).strip()
+
+
+class Typos:
+    """Repairs misspelt domain words ("asign", "vehical", "tommorow") to the grammar's vocabulary.
+
+    Only words of at least ``min_length`` letters that are not themselves known are considered,
+    and only a close match (``fuzz.ratio`` ≥ ``cutoff``) is taken, so names stay as written.
+    rapidfuzz compares exactly what it is given: both sides are lower-cased first.
+    """
+
+    def __init__(
+        self, vocabulary: Iterable[str], *, cutoff: float, min_length: int, keep: Iterable[str] = ()
+    ) -> None:
+        self._vocabulary = sorted({w for w in vocabulary if w.isalpha() and len(w) >= 3})
+        self._known = frozenset(self._vocabulary) | {w.lower() for w in keep}
+        self._cutoff = cutoff
+        self._min_length = min_length
+        self.repair_word = lru_cache(maxsize=8192)(self._repair_word)
+
+    def _repair_word(self, word: str) -> str | None:
+        lower = word.lower()
+        if len(lower) < self._min_length or lower in self._known:
+            return None
+        # Short words need a closer match: "hosur" is 89% "hour", "asign" 91% "assign".
+        cutoff = max(self._cutoff, 90.0) if len(lower) <= 5 else self._cutoff
+        found = process.extractOne(
+            lower, self._vocabulary, scorer=fuzz.ratio, processor=None, score_cutoff=cutoff
+        )
+        if found is None or found[0][0] != lower[0]:
+            return None
+        return str(found[0])
+
+    def repair(self, text: str) -> tuple[str, list[tuple[str, str]]]:
+        """The text with repaired words, and the (typo, repair) pairs for the trace."""
+        repairs: list[tuple[str, str]] = []
+
+        mixed_case = text != text.lower()
+
+        def swap(match: re.Match[str]) -> str:
+            word = match.group(0)
+            # In mixed-case text a capitalised word after the first is most likely a name.
+            if mixed_case and match.start() > 0 and word[0].isupper():
+                return word
+            fixed = self.repair_word(word)
+            if fixed is None:
+                return word
+            repairs.append((word, fixed))
+            return fixed
+
+        return _WORD.sub(swap, text), repairs
+
+
+class Corrections:
+    """A spoken correction: "cancel trip 42, no wait, I mean trip 43" → what follows the marker wins."""
+
+    def __init__(self, markers: Iterable[str]) -> None:
+        self._pattern = phrase_regex(markers)
+
+    def split(self, text: str) -> tuple[str, str] | None:
+        """(what was said before the last correction marker, what replaces part of it)."""
+        matches = list(self._pattern.finditer(text))
+        if not matches:
+            return None
+        first, last = matches[0], matches[-1]
+        head = text[: first.start()].rstrip(" ,;:-")
+        tail = text[last.end() :].lstrip(" ,;:-")
+        if not tail:
+            return None
+        return head, tail

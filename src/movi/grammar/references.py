@@ -1,0 +1,169 @@
+"""References to things by name: trips by display name, paths, stop lists, and free-text names.
+
+Names are what is left of a command once the grammar has recognised everything else: mentions
+(times, dates, registrations, numbers), trigger words and stopwords. Each leftover run of words
+is a *chunk*; the words around a chunk (its cues) say which slot it fills ("driver Ramesh",
+"Ramesh as driver", "rename stop Peenya to Peenya Metro").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from movi.grammar.normalize import phrase_regex
+
+# "Path-2 - 08:00", "Bagur Tech Park - 19:30", "'Bulk - 00:01'": a name, a dash, a 24h time.
+_DISPLAY = re.compile(
+    r"(?P<quote>['\"]?)(?P<name>[A-Za-z0-9][\w&'./]*(?:[ -][\w&'./]+)*?)\s+[-]\s+"
+    r"(?P<time>(?:[01]?\d|2[0-3])[:.][0-5]\d)(?P=quote)(?!\d)"
+)
+_PATH_NAME = re.compile(r"(?<![\w-])path[- ]?(?P<n>\d{1,4})(?![\w:])", re.IGNORECASE)
+_THIS_TRIP = re.compile(
+    r"(?<![\w'])(?:this|that|the selected|selected|the current|current|same)\s+"
+    r"(?:trip|one|run|shuttle|ride)(?![\w'])|(?<![\w'])(?:it|its)(?![\w'])",
+    re.IGNORECASE,
+)
+_BRACKETS = re.compile(r"\[(?P<items>[^\]]*)\]")
+_FROM_TO_VIA = re.compile(
+    r"\bfrom\s+(?P<first>.+?)\s+to\s+(?P<last>.+?)(?:\s+via\s+(?P<via>.+?))?\s*$", re.IGNORECASE
+)
+_LIST_CUE = re.compile(
+    r"(?:\bwith\s+stops?\b|\bstops?\s*(?:are|:|as|=)?|\bwith\b|\bcovering\b|\bthrough\b|"
+    r"\bvia\b|:|\bto\s+be\b|\bgoing\b)\s*",
+    re.IGNORECASE,
+)
+_LIST_SPLIT = re.compile(r"\s*(?:,|;|->|→|>|\band\s+then\b|\bthen\b|\band\b|&)\s*", re.IGNORECASE)
+_LIST_TRIM = re.compile(
+    r"^(?:the\s+|stops?\s+|stop\s+named\s+)+|(?:\s+stops?)$|[.!?\"']+$", re.IGNORECASE
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DisplayName:
+    name: str
+    time: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    text: str
+    start: int
+    end: int
+
+
+def _hhmm(value: str) -> str:
+    hours, minutes = re.split(r"[:.]", value)
+    return f"{int(hours):02d}:{int(minutes):02d}"
+
+
+def display_names(text: str, *, stop: re.Pattern[str]) -> list[DisplayName]:
+    """Trip or route display names; the name part is cut where a non-name word stands before it.
+
+    ``stop`` matches words that cannot be part of a name (trigger words, stopwords): in
+    "cancel the Bagur Tech Park - 19:30 trip" the name is "Bagur Tech Park".
+    """
+    found = []
+    for match in _DISPLAY.finditer(text):
+        words = match.group("name").split(" ")
+        start = match.start("name")
+        while words and stop.fullmatch(words[0]):
+            start += len(words[0]) + 1
+            words = words[1:]
+        # Keep only the trailing run of name words: "assign KA01 to Path-2" -> "Path-2".
+        kept: list[str] = []
+        for word in reversed(words):
+            if stop.fullmatch(word):
+                break
+            kept.insert(0, word)
+        if not kept:
+            continue
+        name = " ".join(kept)
+        start = match.end("name") - len(name)
+        found.append(DisplayName(name, _hhmm(match.group("time")), start, match.end()))
+    return found
+
+
+def path_names(text: str) -> list[Span]:
+    """"Path-2", "path 2", "path2", as written."""
+    return [Span(m.group(0), m.start(), m.end()) for m in _PATH_NAME.finditer(text)]
+
+
+def this_trip(text: str) -> Span | None:
+    match = _THIS_TRIP.search(text)
+    return Span(match.group(0), match.start(), match.end()) if match else None
+
+
+def stop_list(text: str) -> tuple[list[str], int] | None:
+    """An ordered list of at least two stop names and where it starts, or None.
+
+    "[Gavipuram, Temple, Peenya]", "with Peenya, Temple and BTM", "from Peenya to BTM via Temple"
+    (→ Peenya, Temple, BTM).
+    """
+    bracket = _BRACKETS.search(text)
+    if bracket:
+        items = _items(bracket.group("items"))
+        return (items, bracket.start()) if len(items) >= 2 else None
+    route = _FROM_TO_VIA.search(text)
+    if route:
+        via = _items(route.group("via") or "")
+        items = [*_items(route.group("first")), *via, *_items(route.group("last"))]
+        if len(items) >= 2:
+            return items, route.start()
+    for cue in _LIST_CUE.finditer(text):
+        rest = text[cue.end() :]
+        items = _items(rest)
+        if len(items) >= 2:
+            return items, cue.start()
+    return None
+
+
+def _items(text: str) -> list[str]:
+    items = []
+    for raw in _LIST_SPLIT.split(text.strip().rstrip(".!?")):
+        item = _LIST_TRIM.sub("", raw.strip()).strip()
+        if item:
+            items.append(item)
+    return items
+
+
+class Roles:
+    """Finds the name that fills a slot from the cue words around leftover chunks."""
+
+    def __init__(self, after: dict[str, tuple[str, ...]], before: dict[str, tuple[str, ...]]):
+        self._after = {slot: phrase_regex(cues) for slot, cues in after.items() if cues}
+        self._before = {slot: phrase_regex(cues) for slot, cues in before.items() if cues}
+
+    def cued(self, slot: str, text: str, chunks: list[Span]) -> Span | None:
+        """The chunk that the slot's cue words point at, if any (the last such one wins)."""
+        after, before = self._after.get(slot), self._before.get(slot)
+        best: Span | None = None
+        for chunk in chunks:
+            left = text[: chunk.start].rstrip()
+            right = text[chunk.end :].lstrip()
+            if after is not None:
+                cue = _last_match(after, left)
+                if cue is not None and _only_glue(left[cue.end() :]):
+                    best = chunk
+                    continue
+            if before is not None:
+                cue = before.match(right)
+                if cue is not None:
+                    best = chunk
+        return best
+
+
+_GLUE = re.compile(r"^(?:\s|\bthe\b|\ba\b|\ban\b|\bnamed\b|\bcalled\b|[:,'\"])*$", re.IGNORECASE)
+
+
+def _only_glue(text: str) -> bool:
+    return bool(_GLUE.match(text))
+
+
+def _last_match(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+    last = None
+    for match in pattern.finditer(text):
+        last = match
+    return last
