@@ -227,6 +227,32 @@ def _longest(mentions: list[Mention]) -> list[Mention]:
     return _resolve([(0, m) for m in mentions])
 
 
+class _Taken:
+    """Spans already claimed, merged and sorted, for a quick "does this overlap?"."""
+
+    __slots__ = ("ends", "starts")
+
+    def __init__(self, spans: Iterable[tuple[int, int]]) -> None:
+        merged: list[tuple[int, int]] = []
+        for start, end in sorted(spans):
+            if merged and start < merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+            else:
+                merged.append((start, end))
+        self.starts = [start for start, _ in merged]
+        self.ends = [end for _, end in merged]
+
+    def overlaps(self, start: int, end: int) -> bool:
+        i = bisect.bisect_right(self.starts, start)
+        if i > 0 and self.ends[i - 1] > start:
+            return True
+        return i < len(self.starts) and self.starts[i] < end
+
+
+def _spans(mentions: Iterable[Mention]) -> _Taken:
+    return _Taken((m.start, m.end) for m in mentions)
+
+
 def _mention(
     text: str, kind: str, value: object, start: int, end: int, unit: str | None = None
 ) -> Mention:
@@ -253,10 +279,9 @@ _WORDLIKE_STATES: Final = frozenset({"an", "as", "or", "up", "la", "ga"})
 def _registration_spans(text: str) -> list[tuple[int, int]]:
     spans = []
     for m in _REGISTRATION.finditer(text):
-        if not m["series"]:
-            # "KA 01 1234" is a plate; "up 2026" or "KA011234" is too ambiguous to be one.
-            if not (m["s2"] or m["s3"]) or len(m["number"]) < 3:
-                continue
+        # "KA 01 1234" is a plate; "up 2026" or "KA011234" is too ambiguous to be one.
+        if not m["series"] and (not (m["s2"] or m["s3"]) or len(m["number"]) < 3):
+            continue
         if m["s1"] == " " and m["state"].islower() and m["state"] in _WORDLIKE_STATES:
             continue
         spans.append((m.start(), m.end()))
@@ -269,9 +294,7 @@ def extract_registrations(text: str, *, today: date) -> list[Mention]:
     norm = _prepare(text)
     if not _DIGIT.search(norm):
         return []
-    return [
-        _mention(text, "registration", text[s:e], s, e) for s, e in _registration_spans(norm)
-    ]
+    return [_mention(text, "registration", text[s:e], s, e) for s, e in _registration_spans(norm)]
 
 
 # --------------------------------------------------------------------------- phone
@@ -299,12 +322,12 @@ def extract_phones(text: str, *, today: date) -> list[Mention]:
 
 _COORD_PAIR: Final = re.compile(
     r"(?<![\w.-])(?P<lat>-?[0-9]{1,2}\.[0-9]{2,})(?:\s*[,;]\s*|\s+)"
-    r"(?P<lon>-?[0-9]{1,3}\.[0-9]{2,})(?![\w.]|,[0-9])",
+    r"(?P<lon>-?[0-9]{1,3}\.[0-9]{2,})(?!\w|[.,][0-9])",
     _FLAGS,
 )
 _COORD_LABEL: Final = re.compile(
     r"\b(?P<label>latitude|lat|longitude|long|lng|lon)\b\.?(?:\s*[:=]|\s+(?:is|to|of|=))?\s*"
-    r"(?P<value>-?[0-9]{1,3}(?:\.[0-9]+)?)(?![\w.]|\.[0-9])",
+    r"(?P<value>-?[0-9]{1,3}(?:\.[0-9]+)?)(?!\w|\.[0-9])",
     _FLAGS,
 )
 
@@ -333,15 +356,17 @@ def extract_coordinates(text: str, *, today: date) -> list[Mention]:
         if v is not None:
             kind = "latitude" if is_lat else "longitude"
             found.append(_mention(text, kind, v, m.start(), m.end()))
-    for m in _COORD_PAIR.finditer(norm):
-        lat = _coordinate(m["lat"], 90.0)
-        lon = _coordinate(m["lon"], 180.0)
-        if lat is None or lon is None:
+    labelled = _spans(found)
+    pos = 0
+    while (pair := _COORD_PAIR.search(norm, pos)) is not None:
+        pos = pair.end()
+        lat = _coordinate(pair["lat"], 90.0)
+        lon = _coordinate(pair["lon"], 180.0)
+        if lat is None or lon is None or labelled.overlaps(pair.start(), pair.end()):
+            pos = pair.start("lon")  # the second number may start a pair of its own
             continue
-        if any(f.start < m.end() and m.start() < f.end for f in found):
-            continue
-        found.append(_mention(text, "latitude", lat, m.start("lat"), m.end("lat")))
-        found.append(_mention(text, "longitude", lon, m.start("lon"), m.end("lon")))
+        found.append(_mention(text, "latitude", lat, pair.start("lat"), pair.end("lat")))
+        found.append(_mention(text, "longitude", lon, pair.start("lon"), pair.end("lon")))
     found.sort(key=lambda f: f.start)
     return found
 
@@ -383,8 +408,9 @@ def extract_trip_ids(text: str, *, today: date) -> list[Mention]:
                 start -= 1
             found.append(_mention(text, "trip_id", int(more["n"]), start, more.end()))
             pos = more.end()
+    taken = _spans(found)
     for m in _HASH_ID.finditer(norm):
-        if not any(f.start < m.end() and m.start() < f.end for f in found):
+        if not taken.overlaps(m.start(), m.end()):
             found.append(_mention(text, "trip_id", int(m["n"]), m.start(), m.end()))
     found.sort(key=lambda f: f.start)
     return found
@@ -431,10 +457,6 @@ _UNIT_AFTER: Final = re.compile(
 )
 
 
-def _hour_of(token: str) -> int | None:
-    return _int(token)
-
-
 def _to_24h(h: int, m: int, ap: str | None, part: str | None) -> tuple[int, int] | None:
     """An hour and minute, with its am/pm or part of day, on the 24-hour clock."""
     if not 0 <= m < 60:
@@ -474,11 +496,11 @@ def extract_times(text: str, *, today: date) -> list[Mention]:
         value = "00:00" if m["w"].lower() == "midnight" else "12:00"
         found.append(_mention(text, "time", value, m.start(), m.end()))
     for m in _PHRASE.finditer(norm):
-        h = _hour_of(m["h"])
-        if h is None or _UNIT_AFTER.match(norm, m.end()) and not (m["ap"] or m["oc"]):
+        h = _int(m["h"])
+        if h is None or (_UNIT_AFTER.match(norm, m.end()) and not (m["ap"] or m["oc"])):
             continue
         hm = _to_24h(h, 0, m["ap"], _part(m))
-        if hm is None or (m["ap"] is None and _part(m) is None and h > 23):
+        if hm is None:
             continue
         if m["half"]:
             delta = 30
@@ -500,15 +522,17 @@ def extract_times(text: str, *, today: date) -> list[Mention]:
             found.append(_mention(text, "time", _hhmm(hm), m.start(), m.end()))
     for m in _HOUR.finditer(norm):
         _add_hour(text, m, found)
-    blocked: list[tuple[int, int]] | None = None
+    blocked: _Taken | None = None
     for m in _MILITARY.finditer(norm):
         start, end = m.start(), m.end()
-        if _UNIT_AFTER.match(norm, end) or _MILITARY_BEFORE.search(norm, max(0, start - 16), start):
+        if _UNIT_AFTER.match(norm, end):
             continue
+        if not m["hrs"] and _MILITARY_BEFORE.search(norm, max(0, start - 16), start):
+            continue  # a year ("3 Dec 2026") or an id ("trip 1930"), unless it says "hrs"
         if blocked is None:
-            blocked = _registration_spans(norm)
-            blocked += [(p.start(), p.end()) for p in _PHONE.finditer(norm)]
-        if any(s < end and start < e for s, e in blocked):
+            phones = [(p.start(), p.end()) for p in _PHONE.finditer(norm)]
+            blocked = _Taken(_registration_spans(norm) + phones)
+        if blocked.overlaps(start, end):
             continue
         hm = (int(m["h"]), int(m["m"]))
         found.append(_mention(text, "time", _hhmm(hm), start, end))
@@ -527,7 +551,7 @@ def _add_hour(text: str, m: re.Match[str], found: list[Mention]) -> None:
     if m["oc"] and m["ap"] is None and not 1 <= h <= 12:
         return
     hm = _to_24h(h, minute, m["ap"], _part(m))
-    if hm is not None and (m["ap"] or m["oc"] or _part(m) or h <= 23):
+    if hm is not None:
         found.append(_mention(text, "time", _hhmm(hm), m.start(), m.end()))
 
 
@@ -538,7 +562,7 @@ _MINUTES: Final = r"(?:minutes?|mins?|mnts?|mts)\b"
 _NUM_HOURS: Final = rf"(?:[0-9]{{1,2}}(?:\.[0-9]+)?|{_NUMWORD}|an?\b|(?:a\s+)?couple\s+of)"
 _NUM_WHOLE: Final = rf"(?:[0-9]{{1,2}}|{_NUMWORD}|an?\b)"
 _DURATION: Final = re.compile(
-    r"(?<![\w.:])(?:"
+    r"(?<![\w.:/])(?:"
     rf"(?P<ah>{_NUM_WHOLE})\s*(?:-\s*)?{_HOURS}\s+and\s+(?:a\s+)?half\b"
     rf"|(?P<ah2>{_NUM_WHOLE})\s+and\s+a\s+half\s+{_HOURS}"
     rf"|(?P<ch>{_NUM_HOURS})\s*(?:hours?|hrs?|h)(?![a-z])\s*(?:and\s+|,\s*)?"
@@ -668,8 +692,8 @@ _DAY_ONLY: Final = re.compile(
 )
 #: After "the 5th" (without "on"), what lets it be a date rather than "the 5th trip".
 _DAY_FOLLOWER: Final = re.compile(
-    r"\s*(?:$|[,.;:!?)\]\"']|(?:at|by|for|from|to|till|until|and|or|in|instead|too|please"
-    r"|pls|plz|morning|evening|night|afternoon|onwards|itself|also|then|as|with|[0-9]))",
+    r"\s*(?:$|[,.;:!?)\]\"'0-9]|(?:at|by|for|from|to|till|until|and|or|in|instead|too|please"
+    r"|pls|plz|morning|evening|night|afternoon|onwards|itself|also|then|as|with)\b)",
     _FLAGS,
 )
 _DAY_CHOOSER: Final = re.compile(
@@ -877,8 +901,6 @@ def extract_quantities(text: str, *, today: date) -> list[Mention]:
         end = m.end("u")
         if unit == "seats" and m["vehicle"]:
             unit = "seater"  # "40 seat bus"
-        if unit == "trips" and m["n"].isdigit() and not m["u"].lower().endswith("s"):
-            continue
         found.append(_mention(text, "quantity", n, m.start(), end, unit))
     for m in _CAPACITY.finditer(norm):
         n = _int(m["n"])
@@ -887,10 +909,11 @@ def extract_quantities(text: str, *, today: date) -> list[Mention]:
     found = _longest(found)
     if not _DIGIT.search(norm):
         return found
+    taken = _spans(found)
     numbers = [
         _mention(text, "number", int(m["n"]), m.start(), m.end())
         for m in _NUMBER.finditer(norm)
-        if not any(f.start < m.end() and m.start() < f.end for f in found)
+        if not taken.overlaps(m.start(), m.end())
     ]
     return sorted(found + numbers, key=lambda f: f.start)
 
@@ -917,7 +940,9 @@ def extract_ordinals(text: str, *, today: date) -> list[Mention]:
     for m in _ORDINAL.finditer(norm):
         if m["w"]:
             word = m["w"].lower()
-            if word == "second" and _NOT_ORDINAL_BEFORE.search(norm, max(0, m.start() - 8), m.start()):
+            if word == "second" and _NOT_ORDINAL_BEFORE.search(
+                norm, max(0, m.start() - 8), m.start()
+            ):
                 continue  # "wait a second", "30 second"
             value: int | None = _ORDINAL_WORDS[word]
         else:
@@ -959,9 +984,7 @@ DEFAULT_EXTRACTORS: Final = (
 )
 
 
-def extract_all(
-    text: str, *, today: date, names: Iterable[str] | None = None
-) -> list[Mention]:
+def extract_all(text: str, *, today: date, names: Iterable[str] | None = None) -> list[Mention]:
     """Every mention the named extractors find, overlaps resolved, sorted by start.
 
     Where two mentions overlap, the one of higher priority stays and the other is dropped:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import spacy
-from spacy.matcher import PhraseMatcher
+from spacy.matcher import Matcher, PhraseMatcher
 
 from movi.grammar.extractors import extract_all
 from movi.grammar.mentions import Mention
@@ -99,6 +99,13 @@ class Grammar:
         self.matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         for cls, phrases in spec.lexicon.items():
             self.matcher.add(cls, [self.nlp.make_doc(p) for p in phrases])
+        # Separable verbs with words between their parts: "take KA01AB1234 off".
+        self.phrasal = Matcher(self.nlp.vocab)
+        gap = {"OP": f"{{0,{spec.settings.phrasal_gap}}}"}
+        for cls, pairs in spec.phrasal.items():
+            self.phrasal.add(
+                cls, [[{"LOWER": first.lower()}, gap, {"LOWER": last.lower()}] for first, last in pairs]
+            )
         noise = spec.noise
         self.noise = Noise(noise.fillers, noise.politeness)
         self.corrections = Corrections(noise.corrections)
@@ -250,6 +257,10 @@ class Grammar:
             if any(m.start <= s and e <= m.end for m in mentions):
                 continue
             classes.setdefault(self.nlp.vocab.strings[match_id], []).append((s, e))
+        for match_id, start, end in self.phrasal(doc):
+            label = self.nlp.vocab.strings[match_id]
+            for token in (doc[start], doc[end - 1]):  # the verb's parts, not what stands between
+                classes.setdefault(label, []).append((token.idx, token.idx + len(token)))
         displays = display_names(text, stop=self.non_name_word)
         paths = [
             p for p in path_names(text) if not any(d.start <= p.start < d.end for d in displays)
@@ -274,7 +285,11 @@ class Grammar:
         def flush() -> None:
             if current:
                 s, e = current[0][0], current[-1][1]
-                chunks.append(Span(text[s:e].strip(" '\"-.,"), s, e))
+                piece = text[s:e]
+                if piece.lower().endswith("'s"):
+                    e -= 2
+                    piece = piece[:-2]
+                chunks.append(Span(piece.strip(" '\"-.,"), s, e))
                 current.clear()
 
         last_end = 0
@@ -429,8 +444,12 @@ class Grammar:
             times = [m for m in a.of("time") if not a.inside_display(m.start, m.end)]
             cued = [m for m in times if _NEW_TIME_CUE.search(a.text[: m.start])]
             explicit_trip = bool(a.of("trip_id") or a.displays or a.this)
-            pick = cued[-1] if cued else (times[-1] if len(times) >= 2 or explicit_trip else None)
-            if pick is not None and times:
+            pick = None
+            if cued:
+                pick = cued[-1]
+            elif times and (len(times) >= 2 or explicit_trip):
+                pick = times[-1]
+            if pick is not None:
                 claimed.add(id(pick))
                 slots["new_time"] = pick.value
         if "new_date" in wanted:

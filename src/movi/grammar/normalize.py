@@ -98,11 +98,12 @@ class Typos:
             # In mixed-case text a capitalised word after the first is most likely a name.
             if mixed_case and match.start() > 0 and word[0].isupper():
                 return word
-            fixed = self.repair_word(word)
+            base, suffix = (word[:-2], word[-2:]) if word.lower().endswith("'s") else (word, "")
+            fixed = self.repair_word(base)
             if fixed is None:
                 return word
-            repairs.append((word, fixed))
-            return fixed
+            repairs.append((base, fixed))
+            return fixed + suffix
 
         return _WORD.sub(swap, text), repairs
 

@@ -29,7 +29,7 @@ _FROM_TO_VIA = re.compile(
     r"\bfrom\s+(?P<first>.+?)\s+to\s+(?P<last>.+?)(?:\s+via\s+(?P<via>.+?))?\s*$", re.IGNORECASE
 )
 _LIST_CUE = re.compile(
-    r"(?:\bwith\s+stops?\b|\bstops?\s*(?:are|:|as|=)?|\bwith\b|\bcovering\b|\bthrough\b|"
+    r"(?:\bwith\s+stops?\b|\bstops\s*(?:are|:|as|=)?|\bwith\b|\bcovering\b|\bthrough\b|"
     r"\bvia\b|:|\bto\s+be\b|\bgoing\b)\s*",
     re.IGNORECASE,
 )
@@ -124,7 +124,7 @@ def _items(text: str) -> list[str]:
     items = []
     for raw in _LIST_SPLIT.split(text.strip().rstrip(".!?")):
         item = _LIST_TRIM.sub("", raw.strip()).strip()
-        if item:
+        if item and any(ch.isalpha() for ch in item):
             items.append(item)
     return items
 

@@ -97,6 +97,7 @@ class SettingsSpec(_Frozen):
     typo_cutoff: float = Field(default=83, ge=50, le=100)
     typo_min_length: int = Field(default=4, ge=2)
     threshold_hint: float = Field(default=0.6, ge=0, le=1)
+    phrasal_gap: int = Field(default=5, ge=0, le=10)
 
 
 class GrammarSpec(_Frozen):
@@ -105,6 +106,7 @@ class GrammarSpec(_Frozen):
     settings: SettingsSpec = SettingsSpec()
     noise: NoiseSpec = NoiseSpec()
     lexicon: dict[str, tuple[str, ...]]
+    phrasal: dict[str, tuple[tuple[str, str], ...]] = {}
     whole: dict[str, str] = {}
     statuses: dict[str, dict[str, tuple[str, ...]]] = {}
     values: dict[str, dict[str, tuple[str, ...]]] = {}
@@ -169,6 +171,9 @@ def _check_references(spec: GrammarSpec, source: Path) -> None:
         for i, pattern in enumerate(action_spec.patterns):
             for cls in sorted(pattern.classes() - known):
                 problems.append(f"actions.{action}.patterns[{i}] names unknown class {cls!r}")
+    for cls in spec.phrasal:
+        if cls not in spec.lexicon:
+            problems.append(f"phrasal.{cls} is not a lexicon class")
     for action, cls in spec.whole.items():
         if cls not in spec.lexicon:
             problems.append(f"whole.{action} names unknown class {cls!r}")

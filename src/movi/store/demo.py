@@ -13,6 +13,8 @@ inside one transaction, so a million trips build in minutes and a failed build l
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import heapq
 import math
 import random
@@ -359,8 +361,7 @@ async def build_demo(engine: AsyncEngine, spec: DemoSpec) -> DemoSummary:
                 await _refuse_filled(conn)
                 sink = await _Sink.open(conn)
                 await sink.write_network(network)
-                for rows in _generate_days(network, spec.today, rng, ledger):
-                    await sink.write_day(rows)
+                await _pipeline(_generate_days(network, spec.today, rng, ledger), sink)
                 await sink.finish()
             await sink.release()
     days = _days(total, len(network.vehicles))
@@ -382,6 +383,23 @@ async def build_demo(engine: AsyncEngine, spec: DemoSpec) -> DemoSummary:
         },
         build_seconds=round(clock.perf_counter() - started, 3),
     )
+
+
+async def _pipeline(days: Iterator[_DayRows], sink: _Sink) -> None:
+    """Generate the next day in a worker thread while the database takes the current one.
+
+    The generator still runs strictly one day after the other, so the rows stay deterministic;
+    only its CPU time now overlaps the database's (about a sixth of a million-trip build).
+    """
+    pending = asyncio.create_task(asyncio.to_thread(next, days, None))
+    try:
+        while (rows := await pending) is not None:
+            pending = asyncio.create_task(asyncio.to_thread(next, days, None))
+            await sink.write_day(rows)
+    finally:
+        if not pending.done():
+            with contextlib.suppress(Exception):
+                await pending
 
 
 def describe(summary: DemoSummary) -> str:
