@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import itertools
 import re
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timedelta
@@ -253,6 +254,11 @@ def _spans(mentions: Iterable[Mention]) -> _Taken:
     return _Taken((m.start, m.end) for m in mentions)
 
 
+def _has(low: str, hints: Iterable[str]) -> bool:
+    """Whether any hint occurs in the lower-cased text: a cheap gate before a costly regex."""
+    return any(h in low for h in hints)
+
+
 def _mention(
     text: str, kind: str, value: object, start: int, end: int, unit: str | None = None
 ) -> Mention:
@@ -268,7 +274,8 @@ _STATE_CODES: Final = (
     "|RJ|SK|TG|TN|TR|TS|UA|UK|UP|WB"
 )
 _REGISTRATION: Final = re.compile(
-    rf"(?<![A-Za-z0-9])(?P<state>{_STATE_CODES})(?P<s1>[-. ]?)(?P<district>[0-9]{{1,2}})"
+    r"(?=[a-z]{2}[-. ]?[0-9])(?<![A-Za-z0-9])"
+    rf"(?P<state>{_STATE_CODES})(?P<s1>[-. ]?)(?P<district>[0-9]{{1,2}})"
     r"(?P<s2>[-. ]?)(?P<series>[A-Z]{0,3})(?P<s3>[-. ]?)(?P<number>[0-9]{1,4})(?![A-Za-z0-9])",
     _FLAGS,
 )
@@ -300,7 +307,7 @@ def extract_registrations(text: str, *, today: date) -> list[Mention]:
 # --------------------------------------------------------------------------- phone
 
 _PHONE: Final = re.compile(
-    r"(?<![\w+])(?:(?:\+91|0091|91)[-. ]?|0)?"
+    r"(?=[+0-9])(?<![\w+])(?:(?:\+91|0091|91)[-. ]?|0)?"
     r"(?:[6-9][0-9]{4}[-. ]?[0-9]{5}|[6-9][0-9]{2}[-. ][0-9]{3}[-. ][0-9]{4})(?![0-9])",
     _FLAGS,
 )
@@ -321,12 +328,12 @@ def extract_phones(text: str, *, today: date) -> list[Mention]:
 # --------------------------------------------------------------------------- coordinates
 
 _COORD_PAIR: Final = re.compile(
-    r"(?<![\w.-])(?P<lat>-?[0-9]{1,2}\.[0-9]{2,})(?:\s*[,;]\s*|\s+)"
+    r"(?=[-0-9])(?<![\w.-])(?P<lat>-?[0-9]{1,2}\.[0-9]{2,})(?:\s*[,;]\s*|\s+)"
     r"(?P<lon>-?[0-9]{1,3}\.[0-9]{2,})(?!\w|[.,][0-9])",
     _FLAGS,
 )
 _COORD_LABEL: Final = re.compile(
-    r"\b(?P<label>latitude|lat|longitude|long|lng|lon)\b\.?(?:\s*[:=]|\s+(?:is|to|of|=))?\s*"
+    r"(?=l)\b(?P<label>latitude|lat|longitude|long|lng|lon)\b\.?(?:\s*[:=]|\s+(?:is|to|of|=))?\s*"
     r"(?P<value>-?[0-9]{1,3}(?:\.[0-9]+)?)(?!\w|\.[0-9])",
     _FLAGS,
 )
@@ -380,7 +387,7 @@ _NOT_AN_ID: Final = (
     r"|passengers?\b|pax\b|employees?\b|%|/[0-9]|in\s+the\s+(?:morning|afternoon|evening|night)\b))"
 )
 _TRIP_ID: Final = re.compile(
-    r"\btrips?(?:\s*[-#:]\s*|\s+)(?:(?:no\b\.?|num\b\.?|number|id)\s*[:#.]?\s*)?#?\s?"
+    r"(?=t)\btrips?(?:\s*[-#:]\s*|\s+)(?:(?:no\b\.?|num\b\.?|number|id)\s*[:#.]?\s*)?#?\s?"
     r"(?P<n>[0-9]{1,7})(?!\w|[.:][0-9])" + _NOT_AN_ID,
     _FLAGS,
 )
@@ -389,7 +396,7 @@ _TRIP_ID_MORE: Final = re.compile(
     r"(?P<n>[0-9]{1,7})(?!\w|[.:][0-9])" + _NOT_AN_ID,
     _FLAGS,
 )
-_HASH_ID: Final = re.compile(r"(?<![\w#&])#\s?(?P<n>[0-9]{1,7})(?!\w|[.:][0-9])", _FLAGS)
+_HASH_ID: Final = re.compile(r"(?=#)(?<![\w#&])#\s?(?P<n>[0-9]{1,7})(?!\w|[.:][0-9])", _FLAGS)
 
 
 @_register("trip_id.v1")
@@ -424,26 +431,29 @@ _SUFFIX: Final = (
     r"|\s+(?:in\s+the\s+(?P<part>morning|afternoon|evening|night)|at\s+(?P<night>night))\b)"
 )
 _CLOCK: Final = re.compile(
-    r"(?<![\w.:/])(?P<h>[0-9]{1,2})[:.](?P<m>[0-9]{2})(?::[0-9]{2})?(?![0-9]|[.:][0-9])"
+    r"(?=[0-9])(?<![\w.:/])(?P<h>[0-9]{1,2})[:.](?P<m>[0-9]{2})(?::[0-9]{2})?(?![0-9]|[.:][0-9])"
     rf"(?:{_SUFFIX}|\s*(?P<hrs>hrs|hours|hr|h)\b)?",
     _FLAGS,
 )
 _HOUR: Final = re.compile(
-    rf"(?<![\w.:/])(?P<h>[0-9]{{1,4}}|{_HOUR_WORD}){_SUFFIX}",
+    rf"(?=[0-9otfsen])(?<![\w.:/])(?P<h>[0-9]{{1,4}}|{_HOUR_WORD}){_SUFFIX}",
     _FLAGS,
 )
 _MILITARY: Final = re.compile(
-    r"(?<![\w.:/,+#-])(?P<h>[01][0-9]|2[0-3])(?P<m>[0-5][0-9])"
+    r"(?=[0-2])(?<![\w.:/,+#-])(?P<h>[01][0-9]|2[0-3])(?P<m>[0-5][0-9])"
     r"(?:\s*(?P<hrs>hrs|hours|hr|h)\b)?(?!\w|[.:/,-][0-9])",
     _FLAGS,
 )
 _PHRASE: Final = re.compile(
-    rf"\b(?:(?P<half>half)\s+past|(?:a\s+)?(?P<q>quarter)\s+(?P<qdir>past|to)"
+    rf"(?=[hqa0-9otfsenz])\b(?:(?P<half>half)\s+past|(?:a\s+)?(?P<q>quarter)\s+(?P<qdir>past|to)"
     rf"|(?P<n>[0-9]{{1,2}}|{_NUMWORD})\s+past)"
     rf"\s+(?P<h>[0-9]{{1,2}}\b|{_HOUR_WORD})(?![:.][0-9]){_SUFFIX}?",
     _FLAGS,
 )
-_NOON: Final = re.compile(r"\b(?:12(?:[:.]00)?\s*)?(?P<w>noon|mid-?day|midnight)\b", _FLAGS)
+_NOON: Final = re.compile(
+    r"(?=[1nm])\b(?:12(?:[:.]00)?\s*)?(?P<w>noon|mid-?day|midnight)\b", _FLAGS
+)
+_HOUR_HINT: Final = re.compile(r"[ap]\.?\s?m|clock|morning|afternoon|evening|night", _FLAGS)
 #: Before a four-digit number, these make it a year or an id rather than a time.
 _MILITARY_BEFORE: Final = re.compile(
     r"(?:\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?,?"
@@ -491,11 +501,14 @@ def _part(m: re.Match[str]) -> str | None:
 def extract_times(text: str, *, today: date) -> list[Mention]:
     """Clock times as "HH:MM" (24 h): "8am", "7.30 pm", "20:15", "1930 hrs", "quarter to 9"."""
     norm = _prepare(text)
+    low = norm.lower()
     found: list[Mention] = []
-    for m in _NOON.finditer(norm):
-        value = "00:00" if m["w"].lower() == "midnight" else "12:00"
-        found.append(_mention(text, "time", value, m.start(), m.end()))
-    for m in _PHRASE.finditer(norm):
+    if "noon" in low or "mid" in low:
+        for m in _NOON.finditer(norm):
+            value = "00:00" if m["w"].lower() == "midnight" else "12:00"
+            found.append(_mention(text, "time", value, m.start(), m.end()))
+    phrases = _PHRASE.finditer(norm) if "past" in low or "quarter" in low else ()
+    for m in phrases:
         h = _int(m["h"])
         if h is None or (_UNIT_AFTER.match(norm, m.end()) and not (m["ap"] or m["oc"])):
             continue
@@ -512,16 +525,16 @@ def extract_times(text: str, *, today: date) -> list[Mention]:
                 continue
         total = (hm[0] * 60 + hm[1] + delta) % 1440
         found.append(_mention(text, "time", _hhmm(divmod(total, 60)), m.start(), m.end()))
-    if not _DIGIT.search(norm):
-        for m in _HOUR.finditer(norm):  # only word hours can match: "eight pm"
+    if _HOUR_HINT.search(norm):
+        for m in _HOUR.finditer(norm):
             _add_hour(text, m, found)
+    if not _DIGIT.search(norm):
         return _longest(found)
-    for m in _CLOCK.finditer(norm):
+    clocks = _CLOCK.finditer(norm) if ":" in low or "." in low else ()
+    for m in clocks:
         hm = _to_24h(int(m["h"]), int(m["m"]), m["ap"], _part(m))
         if hm is not None:
             found.append(_mention(text, "time", _hhmm(hm), m.start(), m.end()))
-    for m in _HOUR.finditer(norm):
-        _add_hour(text, m, found)
     blocked: _Taken | None = None
     for m in _MILITARY.finditer(norm):
         start, end = m.start(), m.end()
@@ -562,7 +575,7 @@ _MINUTES: Final = r"(?:minutes?|mins?|mnts?|mts)\b"
 _NUM_HOURS: Final = rf"(?:[0-9]{{1,2}}(?:\.[0-9]+)?|{_NUMWORD}|an?\b|(?:a\s+)?couple\s+of)"
 _NUM_WHOLE: Final = rf"(?:[0-9]{{1,2}}|{_NUMWORD}|an?\b)"
 _DURATION: Final = re.compile(
-    r"(?<![\w.:/])(?:"
+    r"(?=[0-9aohtqfsenzc])(?<![\w.:/])(?:"
     rf"(?P<ah>{_NUM_WHOLE})\s*(?:-\s*)?{_HOURS}\s+and\s+(?:a\s+)?half\b"
     rf"|(?P<ah2>{_NUM_WHOLE})\s+and\s+a\s+half\s+{_HOURS}"
     rf"|(?P<ch>{_NUM_HOURS})\s*(?:hours?|hrs?|h)(?![a-z])\s*(?:and\s+|,\s*)?"
@@ -580,11 +593,14 @@ _DURATION: Final = re.compile(
     _FLAGS,
 )
 _DAYS: Final = re.compile(
-    r"\b(?:(?P<q>(?:the\s+)?(?:last|past|next|coming|previous|this|upcoming))\s+)?"
+    r"(?=[0-9a-gl-pst-wz])\b(?:(?P<q>(?:the\s+)?(?:last|past|next|coming|previous|this|upcoming))\s+)?"
     rf"(?:(?P<n>[0-9]{{1,4}}|{_NUMWORD}|an?\b|(?:a\s+)?couple\s+of)\s*(?:-\s*)?)?"
     r"(?P<u>days?|weeks?|fortnights?|months?)\b",
     _FLAGS,
 )
+_DURATION_HINTS: Final = ("hour", "hr", "min", "mnt", "mts")
+_DIGIT_H_OR_M: Final = re.compile(r"[0-9]\s?[hm]", _FLAGS)
+_DAYS_HINTS: Final = ("day", "week", "fortnight", "month")
 _PERIOD_DAYS: Final = {"day": 1, "week": 7, "fortnight": 14, "month": 30}
 
 
@@ -612,11 +628,15 @@ def _minutes(m: re.Match[str]) -> float | None:
 def extract_durations(text: str, *, today: date) -> list[Mention]:
     """Durations in whole minutes ("half an hour" → 30) and periods in days ("last week" → 7)."""
     norm = _prepare(text)
+    low = norm.lower()
     found: list[Mention] = []
-    for m in _DURATION.finditer(norm):
-        minutes = _minutes(m)
-        if minutes is not None:
-            found.append(_mention(text, "duration", int(minutes + 0.5), m.start(), m.end()))
+    if _has(low, _DURATION_HINTS) or _DIGIT_H_OR_M.search(norm):
+        for m in _DURATION.finditer(norm):
+            minutes = _minutes(m)
+            if minutes is not None:
+                found.append(_mention(text, "duration", int(minutes + 0.5), m.start(), m.end()))
+    if not _has(low, _DAYS_HINTS):
+        return _longest(found)
     for m in _DAYS.finditer(norm):
         unit = m["u"].lower().rstrip("s")
         if m["n"] is None and (m["q"] is None or unit == "day") and unit != "fortnight":
@@ -650,47 +670,52 @@ _WEEKDAY: Final = (
 _WORDLIKE_WEEKDAYS: Final = frozenset({"mon", "wed", "sat", "sun"})
 _TOMORROW: Final = r"(?:tomorrow|tomorow|tommorow|tommorrow|tmrw|tmr|tmw|2morrow|2moro|2mrw)"
 _RELATIVE_DAYS: Final = re.compile(
-    rf"\b(?P<rel>(?:the\s+)?day\s+after\s+{_TOMORROW}|(?:the\s+)?day\s+before\s+yesterday"
+    rf"(?=[tdy2])\b(?P<rel>(?:the\s+)?day\s+after\s+{_TOMORROW}|(?:the\s+)?day\s+before\s+yesterday"
     rf"|today|tonight|{_TOMORROW}|yesterday|yday)\b",
     _FLAGS,
 )
 _WEEKDAY_DATE: Final = re.compile(
-    r"\b(?:(?P<on>on)\s+)?(?P<core>(?:(?P<q>this\s+coming|next|this|coming|upcoming|last"
+    r"(?=[otncuplmwfs])\b(?:(?P<on>on)\s+)?(?P<core>(?:(?P<q>this\s+coming|next|this|coming|upcoming|last"
     rf"|previous|past)\s+)?(?P<wd>{_WEEKDAY}))\b",
     _FLAGS,
 )
 _YEAR_TAIL: Final = r"(?!\s*(?:hrs?\b|hours\b|h\b|[ap]\.?\s?m\b)|[:.][0-9])"
 _DAY_MONTH: Final = re.compile(
-    rf"\b(?P<wd>{_WEEKDAY}\.?,?\s+)?(?P<the>the\s+)?(?P<d>[0-9]{{1,2}})(?:st|nd|rd|th)?"
+    rf"\b(?P<d>[0-9]{{1,2}})(?:st|nd|rd|th)?"
     rf"(?:\s+of)?[\s/.-]*(?P<mon>{_MONTH})\b\.?"
     rf"(?:,?[\s/.-]*(?P<y>[0-9]{{4}})\b{_YEAR_TAIL})?",
     _FLAGS,
 )
 _MONTH_DAY: Final = re.compile(
-    rf"\b(?P<wd>{_WEEKDAY}\.?,?\s+)?(?P<mon>{_MONTH})\b\.?[\s/-]*(?P<d>[0-9]{{1,2}})"
+    rf"(?=[adfjmnos])\b(?P<mon>{_MONTH})\b\.?[\s/-]*(?P<d>[0-9]{{1,2}})"
     r"(?:st|nd|rd|th)?\b(?![:.][0-9]|\s*(?:[ap]\.?\s?m\b|o'?\s?clock|hrs?\b|hours?\b"
     r"|mins?\b|minutes?\b|bookings?\b|seats?\b|seaters?\b|people\b|passengers?\b|pax\b))"
     rf"(?:,?\s*(?P<y>[0-9]{{4}})\b{_YEAR_TAIL})?",
     _FLAGS,
 )
 _NUMERIC_DATE: Final = re.compile(
-    r"(?<![\w./:#,-])(?P<d>[0-9]{1,2})(?P<s>[/.-])(?P<m>[0-9]{1,2})"
+    r"(?=[0-9])(?<![\w./:#,-])(?P<d>[0-9]{1,2})(?P<s>[/.-])(?P<m>[0-9]{1,2})"
     r"(?:(?P=s)(?P<y>[0-9]{4}|[0-9]{2}))?(?![\w]|[./:-][0-9])"
     r"(?!\s*(?:hours?|hrs?|h|mins?|minutes?|km|kms)\b)",
     _FLAGS,
 )
 _ISO_DATE: Final = re.compile(
-    r"(?<![\w./:-])(?P<y>[0-9]{4})(?P<s>[-/.])(?P<m>[0-9]{1,2})(?P=s)(?P<d>[0-9]{1,2})"
+    r"(?=[0-9])(?<![\w./:-])(?P<y>[0-9]{4})(?P<s>[-/.])(?P<m>[0-9]{1,2})(?P=s)(?P<d>[0-9]{1,2})"
     r"(?![\w]|[./:-][0-9])",
     _FLAGS,
 )
 _DAY_ONLY: Final = re.compile(
-    r"\b(?:(?P<on>on)\s+)?(?P<core>(?P<the>the\s+)?(?P<d>[0-9]{1,2})(?:st|nd|rd|th)"
+    r"(?=[ot0-9])\b(?:(?P<on>on)\s+)?(?P<core>(?P<the>the\s+)?(?P<d>[0-9]{1,2})(?:st|nd|rd|th)"
     r"(?:\s+of\s+(?P<ofm>this|next|the\s+next|the\s+current|current)\s+month)?)\b"
     rf"(?!\s*(?:of\s+)?{_MONTH}\b|\s*[/.-][0-9])",
     _FLAGS,
 )
 #: After "the 5th" (without "on"), what lets it be a date rather than "the 5th trip".
+#: A weekday or "the" just before a calendar date belongs to it: "Mon, 30 Nov", "the 3rd of Dec".
+_CALENDAR_PREFIX: Final = re.compile(
+    rf"(?:\b{_WEEKDAY}\.?,?\s+)?(?:\bthe\s+)?$",
+    _FLAGS,
+)
 _DAY_FOLLOWER: Final = re.compile(
     r"\s*(?:$|[,.;:!?)\]\"'0-9]|(?:at|by|for|from|to|till|until|and|or|in|instead|too|please"
     r"|pls|plz|morning|evening|night|afternoon|onwards|itself|also|then|as|with)\b)",
@@ -699,6 +724,11 @@ _DAY_FOLLOWER: Final = re.compile(
 _DAY_CHOOSER: Final = re.compile(
     r"\b(?:pick|choose|select|take|want|option|choice|number|with|is|was|one)\s+$", _FLAGS
 )
+
+
+_RELATIVE_HINTS: Final = ("day", "tonight", "tom", "tm", "2m")
+_WEEKDAY_HINTS: Final = tuple(_WEEKDAY_NUMBERS)
+_NUMERIC_DATE_HINTS: Final = ("/", "-", ".")
 
 
 def _dateparser_settings(today: date) -> dict[str, object]:
@@ -797,29 +827,35 @@ def _dates(text: str, norm: str, today: date) -> list[Mention]:
         if value is not None:
             found.append(_mention(text, "date", value.isoformat(), start, end))
 
-    for m in _RELATIVE_DAYS.finditer(norm):
-        add(today + timedelta(days=_relative(m["rel"])), m.start(), m.end())
-    for m in _WEEKDAY_DATE.finditer(norm):
-        wd = m["wd"].lower()
-        if wd in _WORDLIKE_WEEKDAYS and not (m["on"] or m["q"]):
-            continue
-        add(_weekday(today, _WEEKDAY_NUMBERS[wd[:3]], m["q"]), m.start("core"), m.end("core"))
+    low = norm.lower()
+    if _has(low, _RELATIVE_HINTS):
+        for m in _RELATIVE_DAYS.finditer(norm):
+            add(today + timedelta(days=_relative(m["rel"])), m.start(), m.end())
+    if _has(low, _WEEKDAY_HINTS):
+        for m in _WEEKDAY_DATE.finditer(norm):
+            wd = m["wd"].lower()
+            if wd in _WORDLIKE_WEEKDAYS and not (m["on"] or m["q"]):
+                continue
+            when = _weekday(today, _WEEKDAY_NUMBERS[wd[:3]], m["q"])
+            add(when, m.start("core"), m.end("core"))
     if not _DIGIT.search(norm):
         return found
-    for m in _DAY_MONTH.finditer(norm):
-        span = norm[m.start("d") : m.end()]
-        month = _MONTH_NUMBERS[m["mon"][:3].lower()]
-        add(_calendar(span, today, int(m["d"]), month, m["y"]), m.start(), m.end())
-    for m in _MONTH_DAY.finditer(norm):
-        span = norm[m.start("mon") : m.end()]
-        month = _MONTH_NUMBERS[m["mon"][:3].lower()]
-        add(_calendar(span, today, int(m["d"]), month, m["y"]), m.start(), m.end())
-    for m in _NUMERIC_DATE.finditer(norm):
-        if m["y"] is None and (m["s"] != "/" or m.group() == "24/7"):
-            continue
-        add(_calendar(m.group(), today, int(m["d"]), int(m["m"]), m["y"]), m.start(), m.end())
-    for m in _ISO_DATE.finditer(norm):
-        add(_calendar(m.group(), today, int(m["d"]), int(m["m"]), m["y"]), m.start(), m.end())
+    if _has(low, _MONTH_NUMBERS):
+        for m in itertools.chain(_DAY_MONTH.finditer(norm), _MONTH_DAY.finditer(norm)):
+            month = _MONTH_NUMBERS[m["mon"][:3].lower()]
+            value = _calendar(m.group().lower(), today, int(m["d"]), month, m["y"])
+            if value is not None:
+                prefix = _CALENDAR_PREFIX.search(norm, max(0, m.start() - 16), m.start())
+                add(value, prefix.start() if prefix else m.start(), m.end())
+    if _has(low, _NUMERIC_DATE_HINTS):
+        for m in _NUMERIC_DATE.finditer(norm):
+            if m["y"] is None and (m["s"] != "/" or m.group() == "24/7"):
+                continue
+            day, month = int(m["d"]), int(m["m"])
+            add(_calendar(m.group(), today, day, month, m["y"]), m.start(), m.end())
+        for m in _ISO_DATE.finditer(norm):
+            day, month = int(m["d"]), int(m["m"])
+            add(_calendar(m.group(), today, day, month, m["y"]), m.start(), m.end())
     for m in _DAY_ONLY.finditer(norm):
         if not m["on"]:
             if not m["the"]:
@@ -871,19 +907,19 @@ _QUANTITY_UNITS: Final = {
     "van": "vehicles",
 }
 _QUANTITY: Final = re.compile(
-    rf"(?<![\w.:/#])(?<!\w-)(?P<n>[0-9]{{1,6}}|{_NUMWORD})\s*(?:-\s*)?"
+    rf"(?=[0-9otfsenz])(?<![\w.:/#])(?<!\w-)(?P<n>[0-9]{{1,6}}|{_NUMWORD})\s*(?:-\s*)?"
     r"(?P<u>bookings?|reservations?|people|persons?|ppl|passengers?|pax|employees?|riders?"
     r"|staff|members?|guests?|commuters?|seaters?|seats?|trips|vehicles?|buses|bus|cabs?|vans?)\b"
     r"(?P<vehicle>\s*(?:bus|buses|cab|cabs|van|vehicle|coach|tempo|traveller|car)\b)?",
     _FLAGS,
 )
 _CAPACITY: Final = re.compile(
-    rf"\bcapacity\s*(?:(?:of|is|to|as|=|:)\s*)?(?P<n>[0-9]{{1,4}}\b|{_NUMWORD})"
+    rf"(?=c)\bcapacity\s*(?:(?:of|is|to|as|=|:)\s*)?(?P<n>[0-9]{{1,4}}\b|{_NUMWORD})"
     r"(?!\s*(?:%|percent))",
     _FLAGS,
 )
 _NUMBER: Final = re.compile(
-    r"(?<![\w.:/#])(?<!\w-)(?<![0-9],)(?P<n>[0-9]{1,9})(?!\w|[.:/,][0-9])", _FLAGS
+    r"(?=[0-9])(?<![\w.:/#])(?<!\w-)(?<![0-9],)(?P<n>[0-9]{1,9})(?!\w|[.:/,][0-9])", _FLAGS
 )
 
 
@@ -921,7 +957,7 @@ def extract_quantities(text: str, *, today: date) -> list[Mention]:
 # --------------------------------------------------------------------------- ordinal
 
 _ORDINAL: Final = re.compile(
-    r"\b(?P<w>first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh"
+    r"(?=[0-9fstenoc])\b(?P<w>first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh"
     r"|twelfth|thirteenth|fourteenth|fifteenth|sixteenth|seventeenth|eighteenth|nineteenth"
     r"|twentieth)\b"
     r"|(?<![\w.:/#])(?P<d>[0-9]{1,3})(?:st|nd|rd|th)\b"

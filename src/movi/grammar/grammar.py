@@ -51,6 +51,11 @@ _SUBJECT_VERB = re.compile(
     r"not|on|off|went|came|was)\b",
     re.IGNORECASE,
 )
+_QUESTION_START = re.compile(
+    r"^\s*(?:is|are|has|have|did|does|do|was|were|will|would|can|could|should|what|which|who|"
+    r"whom|whose|where|when|how|why|any)\b",
+    re.IGNORECASE,
+)
 _REASON = re.compile(
     r"\b(?:for|because(?:\s+of)?|due\s+to|reason\s*:?|since|owing\s+to|as)\s+(?P<reason>.+)$",
     re.IGNORECASE,
@@ -332,6 +337,10 @@ class Grammar:
             "$time" in present and "TRIP_WORD" in present
         ):
             present.add("$trip")
+        if any(not self._is_trip_name(a, c) for c in a.chunks):
+            present.add("$name")
+        if a.text.rstrip().endswith("?") or _QUESTION_START.match(a.text):
+            present.add("$question")
         if a.chunks:
             first = a.chunks[0]
             lead = a.text[: first.start]
@@ -350,6 +359,15 @@ class Grammar:
                 continue
             if _covers(words, phrases):
                 return Intent(action=action, confidence=0.95, trace=(f"whole answer: {action}",))
+        for action, phrases in self.whole_sets.items():
+            # "yes, cancel it", "no, keep it as it is": an answer word first, nothing new after.
+            if action == "choose_option" or a.mentions or a.displays or a.paths or len(words) > 6:
+                continue
+            lead = _leading(words, phrases)
+            if lead and lead < len(words):
+                return Intent(
+                    action=action, confidence=0.8, trace=(f"answer word first: {action}",)
+                )
         return self._choice(a, words)
 
     def _choice(self, a: Analysis, words: list[str]) -> Intent | None:
@@ -699,6 +717,15 @@ def _distinct(ranked: list[Scored]) -> list[Scored]:
             seen.add(s.action)
             out.append(s)
     return out
+
+
+def _leading(words: list[str], phrases: list[str]) -> int:
+    """How many leading words form one of the phrases (0 when none does)."""
+    for phrase in phrases:
+        split = phrase.split()
+        if words[: len(split)] == split:
+            return len(split)
+    return 0
 
 
 def _covers(words: list[str], phrases: list[str]) -> bool:

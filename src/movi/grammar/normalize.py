@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA, Indel
 
 _SPACE = re.compile(r"\s+")
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-", "−": "-"})
@@ -83,9 +84,29 @@ class Typos:
         found = process.extractOne(
             lower, self._vocabulary, scorer=fuzz.ratio, processor=None, score_cutoff=cutoff
         )
+        if found is None and len(lower) <= 5:
+            found = self._near_short(lower)
         if found is None or found[0][0] != lower[0]:
             return None
         return str(found[0])
+
+    def _near_short(self, word: str) -> tuple[str, float, int] | None:
+        """Short words: only a dropped letter ("stps") or two swapped ones ("trpi") is repaired.
+
+        A substituted letter is not: "silk" is one letter from "sick", and is a stop's name.
+        """
+        for index, target in enumerate(self._vocabulary):
+            if target[0] != word[0]:
+                continue
+            if len(target) == len(word) + 1 and Indel.distance(word, target) == 1:
+                return target, 90.0, index
+            if (
+                len(target) == len(word)
+                and sorted(target) == sorted(word)
+                and OSA.distance(word, target) == 1
+            ):
+                return target, 90.0, index
+        return None
 
     def repair(self, text: str) -> tuple[str, list[tuple[str, str]]]:
         """The text with repaired words, and the (typo, repair) pairs for the trace."""

@@ -43,6 +43,8 @@ BUILTIN_CLASSES = frozenset(
         "$trip",
         "$stop_list",
         "$name_subject",
+        "$name",
+        "$question",
     }
 )
 

@@ -20,14 +20,16 @@ import math
 import random
 import time as clock
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import ForeignKeyConstraint, bindparam, func, insert, select, text
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.schema import AddConstraint, DropConstraint
 
 from movi.errors import ConfigError
 from movi.store.database import mapped_errors
@@ -890,33 +892,50 @@ async def _refuse_filled(conn: AsyncConnection) -> None:
 
 
 class _Sink:
-    """Bulk writer: ``COPY`` through asyncpg on PostgreSQL, Core ``executemany`` on SQLite."""
+    """Bulk writer: ``COPY`` through asyncpg on PostgreSQL, ``executemany`` on SQLite.
+
+    On PostgreSQL the foreign keys of the three big tables are dropped for the load and added
+    back before commit (the recipe of the PostgreSQL manual, "Populating a Database"): checking
+    them once with a join is a third of the build faster than row by row, and the transaction
+    makes it all-or-nothing. On SQLite the rows go through the Core ``insert()``'s compiled SQL
+    with the columns' own bind processors (memoised: dates and times repeat), which is about
+    twice as fast as letting SQLAlchemy build a parameter dict per row.
+    """
 
     def __init__(self, conn: AsyncConnection, copy_to: Any) -> None:
         self._conn = conn
         self._copy_to = copy_to
+        self._dropped: list[ForeignKeyConstraint] = []
+        self._inserts: dict[str, tuple[str, Callable[[_Row], _Row]]] = {}
 
     @classmethod
     async def open(cls, conn: AsyncConnection) -> _Sink:
         if conn.dialect.name == "postgresql":
             raw = await conn.get_raw_connection()
-            return cls(conn, raw.driver_connection)
+            sink = cls(conn, raw.driver_connection)
+            for table in _BULK_TABLES:
+                for fk in sorted(_T[table].foreign_key_constraints, key=lambda c: str(c.name)):
+                    await conn.execute(DropConstraint(fk))
+                    sink._dropped.append(fk)
+            return sink
         # A bigger page cache keeps index inserts in memory; restored by ``release``.
         await conn.exec_driver_sql(f"PRAGMA cache_size=-{_SQLITE_BUILD_CACHE_KIB}")
         return cls(conn, None)
 
     async def write(self, table: str, rows: Sequence[tuple[Any, ...]]) -> None:
         columns = _COLUMNS[table]
-        for start in range(0, len(rows), BATCH_ROWS):
-            chunk = rows[start : start + BATCH_ROWS]
-            if self._copy_to is not None:
+        if self._copy_to is not None:
+            for start in range(0, len(rows), BATCH_ROWS):
                 await self._copy_to.copy_records_to_table(
-                    table, records=chunk, columns=list(columns)
+                    table, records=rows[start : start + BATCH_ROWS], columns=list(columns)
                 )
-            else:
-                await self._conn.execute(
-                    insert(_T[table]), [dict(zip(columns, row, strict=True)) for row in chunk]
-                )
+            return
+        if table not in self._inserts:
+            self._inserts[table] = _sqlite_insert(table, self._conn.dialect)
+        sql, convert = self._inserts[table]
+        for start in range(0, len(rows), BATCH_ROWS):
+            chunk = [convert(row) for row in rows[start : start + BATCH_ROWS]]
+            await self._conn.exec_driver_sql(sql, chunk)
 
     async def write_network(self, net: _Network) -> None:
         for table in ("stops", "paths", "path_stops", "routes", "vehicles", "drivers"):
@@ -928,9 +947,11 @@ class _Sink:
         await self.write("bookings", rows.bookings)
 
     async def finish(self) -> None:
-        """Let later inserts without ids continue after ours (PostgreSQL sequences)."""
+        """Restore the foreign keys, and let later inserts without ids continue after ours."""
         if self._copy_to is None:
             return
+        for fk in self._dropped:
+            await self._conn.execute(AddConstraint(fk))
         for table, key in _SERIAL_KEYS.items():
             await self._conn.execute(
                 text(
@@ -944,3 +965,41 @@ class _Sink:
         if self._copy_to is None:
             await self._conn.exec_driver_sql("PRAGMA cache_size=-2000")
             await self._conn.commit()
+
+
+_BULK_TABLES = ("daily_trips", "deployments", "bookings")
+_Row = tuple[Any, ...]
+
+
+def _sqlite_insert(table: str, dialect: Dialect) -> tuple[str, Callable[[_Row], _Row]]:
+    """The Core insert's SQL with positional parameters, and a row converter using the column
+    types' bind processors, each memoised."""
+    columns = _COLUMNS[table]
+    stmt = insert(_T[table]).values({name: bindparam(name) for name in columns})
+    compiled = stmt.compile(dialect=dialect)
+    if list(compiled.positiontup or ()) != list(columns):
+        raise RuntimeError(f"expected positional parameters in column order: {compiled}")
+    processors: list[Callable[[Any], Any] | None] = []
+    for name in columns:
+        process = _T[table].c[name].type._cached_bind_processor(dialect)
+        processors.append(_memoised(process) if process is not None else None)
+
+    def convert(row: _Row) -> _Row:
+        return tuple(
+            v if p is None or v is None else p(v) for v, p in zip(row, processors, strict=True)
+        )
+
+    return str(compiled), convert
+
+
+def _memoised(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    cache: dict[Any, Any] = {}
+
+    def run(value: Any) -> Any:
+        try:
+            return cache[value]
+        except KeyError:
+            result = cache[value] = process(value)
+            return result
+
+    return run
