@@ -276,11 +276,14 @@ _STATE_CODES: Final = (
 _REGISTRATION: Final = re.compile(
     r"(?=[a-z]{2}[-. ]?[0-9])(?<![A-Za-z0-9])"
     rf"(?P<state>{_STATE_CODES})(?P<s1>[-. ]?)(?P<district>[0-9]{{1,2}})"
-    r"(?P<s2>[-. ]?)(?P<series>[A-Z]{0,3})(?P<s3>[-. ]?)(?P<number>[0-9]{1,4})(?![A-Za-z0-9])",
+    r"(?P<s2>[-. ]?)(?P<series>(?:[A-Z]{1,3}(?:[-. ][A-Z]{1,2})?)?)(?P<s3>[-. ]?)"
+    r"(?P<number>[0-9]{1,4})(?![A-Za-z0-9])",
     _FLAGS,
 )
 #: State codes that are also English words; lower-case and spaced out, they are words.
 _WORDLIKE_STATES: Final = frozenset({"an", "as", "or", "up", "la", "ga"})
+_SHORT_WORDS: Final = frozenset({"am", "pm", "to", "at", "by", "on", "in", "or", "of", "is", "as"})
+_SEPARATORS: Final = re.compile(r"[-. ]")
 
 
 def _registration_spans(text: str) -> list[tuple[int, int]]:
@@ -291,13 +294,20 @@ def _registration_spans(text: str) -> list[tuple[int, int]]:
             continue
         if m["s1"] == " " and m["state"].islower() and m["state"] in _WORDLIKE_STATES:
             continue
+        parts = _SEPARATORS.split(m["series"].lower())
+        if len(parts) > 1 and not _SHORT_WORDS.isdisjoint(parts):
+            continue  # "KA 2 pm to 3": a time range, not a Delhi-style "1C AA" series
         spans.append((m.start(), m.end()))
     return spans
 
 
 @_register("registration.v1")
 def extract_registrations(text: str, *, today: date) -> list[Mention]:
-    """Indian plates as written: "KA-01-AB-1234", "ka01ab1234", "TN-09-X-9", "KA51AB7"."""
+    """Indian plates as written: "KA-01-AB-1234", "ka01ab1234", "TN-09-X-9", "DL 1C AA 1111".
+
+    State code (a real one), 1–2 digit district, 0–3 series letters (Delhi's "1C AA" split
+    allowed), 1–4 digits; "-", " " or "." between parts, or nothing.
+    """
     norm = _prepare(text)
     if not _DIGIT.search(norm):
         return []

@@ -51,6 +51,7 @@ _SUBJECT_VERB = re.compile(
     r"not|on|off|went|came|was)\b",
     re.IGNORECASE,
 )
+_BARE_ORDINAL = re.compile(r"^(?:the\s+)?\d{1,2}(?:st|nd|rd|th)$", re.IGNORECASE)
 _QUESTION_START = re.compile(
     r"^\s*(?:is|are|has|have|did|does|do|was|were|will|would|can|could|should|what|which|who|"
     r"whom|whose|where|when|how|why|any)\b",
@@ -116,6 +117,7 @@ class Grammar:
         self.corrections = Corrections(noise.corrections)
         self.negations = phrase_regex(noise.negations) if noise.negations else None
         self.injection = phrase_regex(spec.injection) if spec.injection else None
+        self.out_of_scope = phrase_regex(spec.out_of_scope) if spec.out_of_scope else None
         self.typos = Typos(
             spec.vocabulary,
             cutoff=spec.settings.typo_cutoff,
@@ -171,6 +173,8 @@ class Grammar:
             )
         if self.injection is not None and self.injection.search(cleaned):
             return _unknown(0.05, "text addresses the assistant's instructions, not an operation")
+        if self.out_of_scope is not None and self.out_of_scope.search(cleaned):
+            return _unknown(0.1, "a request from another domain")
 
         work = self._apply_correction(cleaned, today, trace)
         work = self.noise.strip(work)
@@ -374,6 +378,25 @@ class Grammar:
         option_words = set(" ".join(self.whole_sets.get("choose_option", [])).split())
         leftover = [w for w in words if w not in option_words and w not in {"trip", "route"}]
         ordinals = a.of("ordinal") or a.of("number")
+        if len(a.mentions) == 1 and _BARE_ORDINAL.match(a.mentions[0].surface):
+            # "the 2nd" alone answers "which one?", it does not name a day.
+            number = int(re.sub(r"\D", "", a.mentions[0].surface))
+            return Intent(
+                action="choose_option",
+                slots={"option": number},
+                confidence=0.85,
+                trace=("whole answer: an ordinal",),
+            )
+        times = a.of("time")
+        if len(a.mentions) == 1 and times:
+            surface = set(re.sub(r"[^\w\s]", " ", times[0].surface.lower()).split())
+            if all(w in surface for w in leftover):
+                return Intent(
+                    action="choose_option",
+                    slots={"trip_time": times[0].value},
+                    confidence=0.85,
+                    trace=("whole answer: the trip at a time",),
+                )
         if ordinals and len(a.mentions) == 1:
             surface = set(re.sub(r"[^\w\s]", " ", ordinals[0].surface.lower()).split())
             if all(w in surface for w in leftover):

@@ -19,6 +19,7 @@ _DISPLAY = re.compile(
     r"(?P<time>(?:[01]?\d|2[0-3])[:.][0-5]\d)(?P=quote)(?!\d)"
 )
 _PATH_NAME = re.compile(r"(?<![\w-])path[- ]?(?P<n>\d{1,4})(?![\w:])", re.IGNORECASE)
+_PATH_AT_END = re.compile(r"(?<![\w-])path[- ]?\d{1,4}$", re.IGNORECASE)
 _THIS_TRIP = re.compile(
     r"(?<![\w'])(?:this|that|the selected|selected|the current|current|same)\s+"
     r"(?:trip|one|run|shuttle|ride)(?![\w'])|(?<![\w'])(?:it|its)(?![\w'])",
@@ -78,6 +79,9 @@ def display_names(text: str, *, stop: re.Pattern[str]) -> list[DisplayName]:
             if stop.fullmatch(word):
                 break
             kept.insert(0, word)
+        path = _PATH_AT_END.search(text, 0, match.end("name"))
+        if path is not None and path.start() >= match.start("name"):
+            kept = path.group(0).split(" ")  # "path 6 - 09:30": the number alone is no name
         if not kept:
             continue
         name = " ".join(kept)

@@ -116,6 +116,7 @@ class GrammarSpec(_Frozen):
     fallback_name: dict[str, str] = {}
     stopwords: tuple[str, ...] = ()
     injection: tuple[str, ...] = ()
+    out_of_scope: tuple[str, ...] = ()
     actions: dict[str, ActionSpec]
 
     @field_validator("format")
