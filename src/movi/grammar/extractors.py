@@ -726,6 +726,10 @@ _CALENDAR_PREFIX: Final = re.compile(
     rf"(?:\b{_WEEKDAY}\.?,?\s+)?(?:\bthe\s+)?$",
     _FLAGS,
 )
+#: Lower-case "may 3" is a date only after one of these (or at the start, or after punctuation).
+_MAY_BEFORE: Final = re.compile(
+    r"(?:^|[^\w\s]|\b(?:on|from|to|till|until|by|for|before|after|since|of|and|or))\s*$", _FLAGS
+)
 _DAY_FOLLOWER: Final = re.compile(
     r"\s*(?:$|[,.;:!?)\]\"'0-9]|(?:at|by|for|from|to|till|until|and|or|in|instead|too|please"
     r"|pls|plz|morning|evening|night|afternoon|onwards|itself|also|then|as|with)\b)",
@@ -852,6 +856,8 @@ def _dates(text: str, norm: str, today: date) -> list[Mention]:
         return found
     if _has(low, _MONTH_NUMBERS):
         for m in itertools.chain(_DAY_MONTH.finditer(norm), _MONTH_DAY.finditer(norm)):
+            if m["mon"] == "may" and not _MAY_BEFORE.search(norm, max(0, m.start() - 8), m.start()):
+                continue  # "driver may 3 …": the verb, unless a preposition says it is a date
             month = _MONTH_NUMBERS[m["mon"][:3].lower()]
             value = _calendar(m.group().lower(), today, int(m["d"]), month, m["y"])
             if value is not None:

@@ -53,7 +53,7 @@ _SUBJECT_VERB = re.compile(
 )
 _BARE_ORDINAL = re.compile(r"^(?:the\s+)?\d{1,2}(?:st|nd|rd|th)$", re.IGNORECASE)
 _QUESTION_START = re.compile(
-    r"^\s*(?:is|are|has|have|did|does|do|was|were|will|would|can|could|should|what|which|who|"
+    r"^\s*(?:is|are|has|have|did|does|do(?!\s+not)|was|were|will|would|can|could|should|what|which|who|"
     r"whom|whose|where|when|how|why|any)\b",
     re.IGNORECASE,
 )
@@ -147,6 +147,14 @@ class Grammar:
             )
             for action, cls in spec.whole.items()
         }
+
+        self._warm_up()
+
+    def _warm_up(self) -> None:
+        """Parse a few commands so lazy loads (dateparser's locale data) happen now, not live."""
+        for text in ("cancel trip 42 tomorrow", "delay the 8am Path-2 trip on 3 Dec by 15 minutes",
+                     "reschedule trip 7 to next monday at 9:30 pm", "yes"):
+            self(text, page="busDashboard", today=date(2026, 11, 28))
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> Grammar:
@@ -378,7 +386,7 @@ class Grammar:
         option_words = set(" ".join(self.whole_sets.get("choose_option", [])).split())
         leftover = [w for w in words if w not in option_words and w not in {"trip", "route"}]
         ordinals = a.of("ordinal") or a.of("number")
-        if len(a.mentions) == 1 and _BARE_ORDINAL.match(a.mentions[0].surface):
+        if len(words) <= 3 and len(a.mentions) == 1 and _BARE_ORDINAL.match(a.mentions[0].surface):
             # "the 2nd" alone answers "which one?", it does not name a day.
             number = int(re.sub(r"\D", "", a.mentions[0].surface))
             return Intent(
@@ -674,7 +682,7 @@ class Grammar:
 
     def _is_trip_name(self, a: Analysis, chunk: Span) -> bool:
         after = a.text[chunk.end :].lstrip().lower()
-        return after.startswith(("trip", "run", "shuttle"))
+        return after.startswith(("trip", "run"))
 
     def _vehicle_desc(self, a: Analysis) -> str | None:
         nouns = a.classes.get("VEHICLE", [])

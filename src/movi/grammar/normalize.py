@@ -70,6 +70,10 @@ class Typos:
         self, vocabulary: Iterable[str], *, cutoff: float, min_length: int, keep: Iterable[str] = ()
     ) -> None:
         self._vocabulary = sorted({w for w in vocabulary if w.isalpha() and len(w) >= 3})
+        # A repair keeps the first letter, so each word is compared with its initial's words only.
+        self._by_initial: dict[str, list[str]] = {}
+        for word in self._vocabulary:
+            self._by_initial.setdefault(word[0], []).append(word)
         self._known = frozenset(self._vocabulary) | {w.lower() for w in keep}
         self._cutoff = cutoff
         self._min_length = min_length
@@ -81,31 +85,34 @@ class Typos:
             return None
         # Short words need a closer match: "hosur" is 89% "hour", "asign" 91% "assign".
         cutoff = max(self._cutoff, 90.0) if len(lower) <= 5 else self._cutoff
+        candidates = self._by_initial.get(lower[0], [])
         found = process.extractOne(
-            lower, self._vocabulary, scorer=fuzz.ratio, processor=None, score_cutoff=cutoff
+            lower, candidates, scorer=fuzz.ratio, processor=None, score_cutoff=cutoff
         )
-        if found is None and len(lower) <= 5:
-            found = self._near_short(lower)
-        if found is None or found[0][0] != lower[0]:
+        target = str(found[0]) if found is not None else None
+        if target is None and len(lower) <= 5:
+            target = self._near_short(lower, candidates)
+        if target is None:
             return None
-        return str(found[0])
+        if _inflection(lower, target):
+            return None  # "repair" is not a typo of "repaired"
+        return target
 
-    def _near_short(self, word: str) -> tuple[str, float, int] | None:
+    @staticmethod
+    def _near_short(word: str, candidates: list[str]) -> str | None:
         """Short words: only a dropped letter ("stps") or two swapped ones ("trpi") is repaired.
 
         A substituted letter is not: "silk" is one letter from "sick", and is a stop's name.
         """
-        for index, target in enumerate(self._vocabulary):
-            if target[0] != word[0]:
-                continue
+        for target in candidates:
             if len(target) == len(word) + 1 and Indel.distance(word, target) == 1:
-                return target, 90.0, index
+                return target
             if (
                 len(target) == len(word)
                 and sorted(target) == sorted(word)
                 and OSA.distance(word, target) == 1
             ):
-                return target, 90.0, index
+                return target
         return None
 
     def repair(self, text: str) -> tuple[str, list[tuple[str, str]]]:
@@ -127,6 +134,15 @@ class Typos:
             return fixed + suffix
 
         return _WORD.sub(swap, text), repairs
+
+
+_SUFFIXES = ("s", "es", "ed", "d", "ing", "er", "ers", "ment", "ly", "al")
+
+
+def _inflection(word: str, target: str) -> bool:
+    """Whether one word is the other plus a common ending (not a misspelling of it)."""
+    short, long = sorted((word, target), key=len)
+    return long.startswith(short) and long[len(short) :] in _SUFFIXES
 
 
 class Corrections:
