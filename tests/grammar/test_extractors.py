@@ -281,6 +281,8 @@ def test_time_extractor_alone_skips_plates_and_years() -> None:
         ("delay by twenty-five minutes", 25),
         ("delay by sixty minutes", 60),
         ("running 45 mins late", 45),
+        ("changes in the last hour", 60),
+        ("what changed in the past hour?", 60),
     ],
 )
 def test_duration(text: str, expected: int) -> None:
@@ -389,13 +391,14 @@ def test_days_does_not_fire(text: str) -> None:
         ("03.12.2026", "2026-12-03"),
         ("03-12-2026", "2026-12-03"),
         ("2026-12-03", "2026-12-03"),
-        ("the 5th", "2026-12-05"),
+        ("till the 5th", "2026-12-05"),
         ("on 5th", "2026-12-05"),
         ("on the 5th", "2026-12-05"),
         ("move it to the 5th at 9am", "2026-12-05"),
-        ("the 28th", "2026-11-28"),
-        ("the 27th", "2026-12-27"),
-        ("the 31st", "2026-12-31"),
+        ("trips for the 28th", "2026-11-28"),
+        ("move it to the 27th", "2026-12-27"),
+        ("move it to the 31st.", "2026-12-31"),
+        ("the 5th at 8am", "2026-12-05"),
         ("the 5th of next month", "2026-12-05"),
         ("28 Nov", "2026-11-28"),
         ("27 Nov", "2027-11-27"),
@@ -406,6 +409,7 @@ def test_days_does_not_fire(text: str) -> None:
         ("May 1st", "2027-05-01"),
         ("on may 3", "2027-05-03"),
         ("may 3", "2027-05-03"),
+        ("cancel 3 may", "2027-05-03"),
     ],
 )
 def test_date(text: str, expected: str) -> None:
@@ -441,7 +445,9 @@ def test_date_surface(text: str, surface: str) -> None:
         "5th",
         "cancel the 2nd trip",
         "pick the 2nd",
+        "the 2nd",
         "the 2nd one",
+        "move it to the 2nd trip",
         "31 Nov",
         "13/13",
         "24/7 support",
@@ -458,6 +464,11 @@ def test_date_does_not_fire(text: str) -> None:
 def test_date_accepts_a_datetime_as_today() -> None:
     found = get_extractor("date.v1")("tomorrow", today=datetime(2026, 11, 28, 17, 5))
     assert [m.value for m in found] == ["2026-11-29"]
+
+
+def test_warm_up_loads_dateparser() -> None:
+    ex.warm_up(TODAY)
+    assert ex._dateparser("1 jan", TODAY) == date(2027, 1, 1)
 
 
 def test_dateparser_results_are_cached() -> None:
@@ -556,6 +567,7 @@ def test_number_does_not_fire(text: str) -> None:
         ("no. 3", 3),
         ("choice 3", 3),
         ("pick the 2nd", 2),
+        ("the 2nd", 2),
         ("cancel the 2nd trip", 2),
     ],
 )

@@ -12,8 +12,10 @@ the original. All patterns are compiled once, case-insensitive and ASCII-only, w
 typical eight-word command well under a tenth of a millisecond.
 
 Dates are found by regex over date vocabulary first; only a calendar span ("3 Dec",
-"03/12/2026") is handed to ``dateparser`` (English only, cached), and its answer is checked
-against what the regex read. Relative words and weekdays are resolved by calendar arithmetic,
+"03/12/2026") is handed to ``dateparser`` (English only, cached). Its answer decides whether
+the day exists ("31 Nov" does not); day, month and year come from what the regex read, so the
+conventions below hold where dateparser differs (it puts "28 Nov" in 2027 and reads "12/31"
+as a year). Relative words and weekdays are resolved by calendar arithmetic,
 because dateparser disagrees with the conventions below on several of them ("this saturday"
 on a Saturday, "coming monday", "tmrw", "the 5th" after the 5th).
 
@@ -27,15 +29,18 @@ Conventions (the reference day is ``today``):
   today itself counts, an earlier day rolls to next year ("the 5th": to next month). Numeric
   dates are day/month (Indian order); "-" and "." numeric dates need a year (so "8.30" is a
   time); two-digit years are 20yy.
-* **"the 5th"** is a date after "on", or when followed by the end of the text, punctuation or a
-  function word ("to the 5th at 8am"); "the 2nd trip", "pick the 2nd" are ordinals.
+* **"the 5th"** is a date after "on" ("on the 5th", "on 5th") or before "of this/next month";
+  otherwise only when a preposition comes before it or a time after it ("move it to the
+  5th", "the 5th at 8am"), and no noun follows. "the 2nd trip", "pick the 2nd" and a bare
+  "the 2nd" are ordinals.
 * **Times.** A bare number is never a time ("at 7"). am/pm, "o'clock", "in the evening",
   ":"/"." minutes or four digits ("0830", "1930 hrs") make one. An hour without am/pm is taken
   as written ("8 o'clock" → 08:00, "quarter to 1" → 00:45); "12am" → 00:00, "12pm" → 12:00;
   "13:00 pm" is read leniently as 13:00. Four-digit times are skipped inside registrations,
   phones, longer numbers, after a month name (a year) or after "trip"/"no."/"#".
 * **Durations** are whole minutes, decimals rounded ("1.5 hrs" → 90, "1.30 hrs" → 78: a
-  decimal, not h.mm). "15m" counts only before late/early/later/… or after "by".
+  decimal, not h.mm). "15m" counts only before late/early/later/… or after "by". "the last
+  hour" is 60, with its qualifier in the surface.
 * **Periods** (kind ``days``): day 1, week 7, fortnight 14, month 30; "this/last/next week"
   → 7. A bare "week"/"month" without a number or qualifier is not a period.
 * **Trip ids**: the first mention of "trip 42" covers "trip 42" (with "#", "no.", "id" …);
@@ -585,7 +590,7 @@ _MINUTES: Final = r"(?:minutes?|mins?|mnts?|mts)\b"
 _NUM_HOURS: Final = rf"(?:[0-9]{{1,2}}(?:\.[0-9]+)?|{_NUMWORD}|an?\b|(?:a\s+)?couple\s+of)"
 _NUM_WHOLE: Final = rf"(?:[0-9]{{1,2}}|{_NUMWORD}|an?\b)"
 _DURATION: Final = re.compile(
-    r"(?=[0-9aohtqfsenzc])(?<![\w.:/])(?:"
+    r"(?=[0-9aohtqfsenzclp])(?<![\w.:/])(?:"
     rf"(?P<ah>{_NUM_WHOLE})\s*(?:-\s*)?{_HOURS}\s+and\s+(?:a\s+)?half\b"
     rf"|(?P<ah2>{_NUM_WHOLE})\s+and\s+a\s+half\s+{_HOURS}"
     rf"|(?P<ch>{_NUM_HOURS})\s*(?:hours?|hrs?|h)(?![a-z])\s*(?:and\s+|,\s*)?"
@@ -596,6 +601,7 @@ _DURATION: Final = re.compile(
     rf"|(?P<h>{_NUM_HOURS})\s*(?:-\s*)?{_HOURS}"
     r"|(?P<hg>[0-9]{1,2}(?:\.[0-9]+)?)h\b"
     rf"|(?P<m>[0-9]{{1,4}}(?:\.[0-9]+)?|{_NUMWORD})\s*(?:-\s*)?{_MINUTES}"
+    r"|(?:the\s+)?(?:last|past|previous|next|coming)\s+(?P<unit>hour|minute)\b"
     r"|(?P<mg>[0-9]{1,3})\s?m\b(?=\s*(?:late|early|delay|delayed|later|earlier|behind|ahead"
     r"|extra|more)\b)"
     r"|(?<=\bby\s)(?P<mb>[0-9]{1,3})m\b"
@@ -603,7 +609,8 @@ _DURATION: Final = re.compile(
     _FLAGS,
 )
 _DAYS: Final = re.compile(
-    r"(?=[0-9a-gl-pst-wz])\b(?:(?P<q>(?:the\s+)?(?:last|past|next|coming|previous|this|upcoming))\s+)?"
+    r"(?=[0-9a-gl-pst-wz])"
+    r"\b(?:(?P<q>(?:the\s+)?(?:last|past|next|coming|previous|this|upcoming))\s+)?"
     rf"(?:(?P<n>[0-9]{{1,4}}|{_NUMWORD}|an?\b|(?:a\s+)?couple\s+of)\s*(?:-\s*)?)?"
     r"(?P<u>days?|weeks?|fortnights?|months?)\b",
     _FLAGS,
@@ -625,6 +632,8 @@ def _minutes(m: re.Match[str]) -> float | None:
         return 30
     if m["tq"]:
         return 45
+    if m["unit"]:
+        return 60 if m["unit"].lower() == "hour" else 1
     if m["qh"]:
         return 15
     if m["h"] or m["hg"]:
@@ -685,8 +694,9 @@ _RELATIVE_DAYS: Final = re.compile(
     _FLAGS,
 )
 _WEEKDAY_DATE: Final = re.compile(
-    r"(?=[otncuplmwfs])\b(?:(?P<on>on)\s+)?(?P<core>(?:(?P<q>this\s+coming|next|this|coming|upcoming|last"
-    rf"|previous|past)\s+)?(?P<wd>{_WEEKDAY}))\b",
+    r"(?=[otncuplmwfs])\b(?:(?P<on>on)\s+)?"
+    r"(?P<core>(?:(?P<q>this\s+coming|next|this|coming|upcoming|last|previous|past)\s+)?"
+    rf"(?P<wd>{_WEEKDAY}))\b",
     _FLAGS,
 )
 _YEAR_TAIL: Final = r"(?!\s*(?:hrs?\b|hours\b|h\b|[ap]\.?\s?m\b)|[:.][0-9])"
@@ -720,7 +730,6 @@ _DAY_ONLY: Final = re.compile(
     rf"(?!\s*(?:of\s+)?{_MONTH}\b|\s*[/.-][0-9])",
     _FLAGS,
 )
-#: After "the 5th" (without "on"), what lets it be a date rather than "the 5th trip".
 #: A weekday or "the" just before a calendar date belongs to it: "Mon, 30 Nov", "the 3rd of Dec".
 _CALENDAR_PREFIX: Final = re.compile(
     rf"(?:\b{_WEEKDAY}\.?,?\s+)?(?:\bthe\s+)?$",
@@ -730,13 +739,20 @@ _CALENDAR_PREFIX: Final = re.compile(
 _MAY_BEFORE: Final = re.compile(
     r"(?:^|[^\w\s]|\b(?:on|from|to|till|until|by|for|before|after|since|of|and|or))\s*$", _FLAGS
 )
+#: After "the 5th" (without "on"), what lets it be a date rather than "the 5th trip".
 _DAY_FOLLOWER: Final = re.compile(
     r"\s*(?:$|[,.;:!?)\]\"'0-9]|(?:at|by|for|from|to|till|until|and|or|in|instead|too|please"
     r"|pls|plz|morning|evening|night|afternoon|onwards|itself|also|then|as|with)\b)",
     _FLAGS,
 )
-_DAY_CHOOSER: Final = re.compile(
-    r"\b(?:pick|choose|select|take|want|option|choice|number|with|is|was|one)\s+$", _FLAGS
+#: … and what before or after it says it is a day: "to the 5th", "the 5th at 8am".
+_DAY_PREPOSITION: Final = re.compile(
+    r"\b(?:to|for|from|till|until|by|before|after|since|of|about|and|or|between|through"
+    r"|except|starting|upto)\s+$",
+    _FLAGS,
+)
+_DAY_TIME_CUE: Final = re.compile(
+    r"\s*(?:[0-9]|(?:at|morning|evening|night|afternoon|onwards)\b)", _FLAGS
 )
 
 
@@ -856,7 +872,11 @@ def _dates(text: str, norm: str, today: date) -> list[Mention]:
         return found
     if _has(low, _MONTH_NUMBERS):
         for m in itertools.chain(_DAY_MONTH.finditer(norm), _MONTH_DAY.finditer(norm)):
-            if m["mon"] == "may" and not _MAY_BEFORE.search(norm, max(0, m.start() - 8), m.start()):
+            if (
+                m.re is _MONTH_DAY
+                and m["mon"] == "may"
+                and not _MAY_BEFORE.search(norm, max(0, m.start() - 8), m.start())
+            ):
                 continue  # "driver may 3 …": the verb, unless a preposition says it is a date
             month = _MONTH_NUMBERS[m["mon"][:3].lower()]
             value = _calendar(m.group().lower(), today, int(m["d"]), month, m["y"])
@@ -873,13 +893,17 @@ def _dates(text: str, norm: str, today: date) -> list[Mention]:
             day, month = int(m["d"]), int(m["m"])
             add(_calendar(m.group(), today, day, month, m["y"]), m.start(), m.end())
     for m in _DAY_ONLY.finditer(norm):
-        if not m["on"]:
+        if not (m["on"] or m["ofm"]):
             if not m["the"]:
                 continue
-            if not _DAY_FOLLOWER.match(norm, m.end()) or _DAY_CHOOSER.search(
-                norm, max(0, m.start() - 12), m.start()
+            if not _DAY_FOLLOWER.match(norm, m.end()):
+                continue  # "the 2nd trip", "the 3rd one"
+            before = max(0, m.start() - 12)
+            if not (
+                _DAY_PREPOSITION.search(norm, before, m.start())
+                or _DAY_TIME_CUE.match(norm, m.end())
             ):
-                continue
+                continue  # "the 2nd", "pick the 2nd": a choice
         add(_day_of_month(today, int(m["d"]), m["ofm"]), m.start("core"), m.end("core"))
     return found
 
@@ -973,12 +997,13 @@ def extract_quantities(text: str, *, today: date) -> list[Mention]:
 # --------------------------------------------------------------------------- ordinal
 
 _ORDINAL: Final = re.compile(
-    r"(?=[0-9fstenoc])\b(?P<w>first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh"
+    r"(?=[0-9fstenoc])(?:"
+    r"\b(?P<w>first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh"
     r"|twelfth|thirteenth|fourteenth|fifteenth|sixteenth|seventeenth|eighteenth|nineteenth"
     r"|twentieth)\b"
     r"|(?<![\w.:/#])(?P<d>[0-9]{1,3})(?:st|nd|rd|th)\b"
     r"|\b(?:option|choice|number|num\b\.?|no\b\.?)\s*[:#]?\s*"
-    rf"(?P<k>[0-9]{{1,3}}\b|{_NUMWORD})(?![.:][0-9])",
+    rf"(?P<k>[0-9]{{1,3}}\b|{_NUMWORD})(?![.:][0-9]))",
     _FLAGS,
 )
 _NOT_ORDINAL_BEFORE: Final = re.compile(r"\b(?:a|[0-9]+)\s+$", _FLAGS)

@@ -51,6 +51,12 @@ _SUBJECT_VERB = re.compile(
     r"not|on|off|went|came|was)\b",
     re.IGNORECASE,
 )
+_TRAILER = re.compile(
+    r"\s+(?:from now on|going forward|henceforth|please|pls|asap|urgently|thanks|thank you)\b.*$",
+    re.IGNORECASE,
+)
+_SELECTED = re.compile(r"selected|current|this|that|same", re.IGNORECASE)
+_NAME_BREAK = re.compile(r"[,;()\[\]:=>→]|->")
 _BARE_ORDINAL = re.compile(r"^(?:the\s+)?\d{1,2}(?:st|nd|rd|th)$", re.IGNORECASE)
 _QUESTION_START = re.compile(
     r"^\s*(?:is|are|has|have|did|does|do(?!\s+not)|was|were|will|would|can|could|should|what|which|who|"
@@ -58,7 +64,7 @@ _QUESTION_START = re.compile(
     re.IGNORECASE,
 )
 _REASON = re.compile(
-    r"\b(?:for|because(?:\s+of)?|due\s+to|reason\s*:?|since|owing\s+to|as)\s+(?P<reason>.+)$",
+    r"\b(?:for|because(?:\s+of)?|due\s+to|reason\s*:?|since|owing\s+to)\s+(?P<reason>.+)$",
     re.IGNORECASE,
 )
 _VEHICLE_QUALIFIERS = re.compile(
@@ -208,7 +214,7 @@ class Grammar:
         action = best.action
         slots = self._fill(action, analysis, selected_trip_id)
         if action == "simulate_action":
-            target = self._rank(analysis.present - {"SIMULATE"}, page)
+            target = self._rank(analysis.present - {"SIMULATE", "$question"}, page)
             target = [s for s in target if s.action != "simulate_action"]
             if target:
                 inner = target[0].action
@@ -283,21 +289,33 @@ class Grammar:
             p for p in path_names(text) if not any(d.start <= p.start < d.end for d in displays)
         ]
         this = this_trip(text)
-        stops = stop_list(text)
-        consumed: list[tuple[int, int]] = [(m.start, m.end) for m in mentions]
-        for spans in classes.values():
-            consumed.extend(spans)
-        consumed.extend((d.start, d.end) for d in displays)
-        consumed.extend((p.start, p.end) for p in paths)
-        chunks = self._chunks(text, consumed)
+        stops = stop_list(text, stop=self.non_name_word)
+        numbers = [
+            m for m in mentions
+            if m.kind in ("number", "ordinal") or _BARE_ORDINAL.match(m.surface)
+        ]
+        hard = [(m.start, m.end) for m in mentions if m not in numbers]
+        hard.extend((d.start, d.end) for d in displays)
+        hard.extend((p.start, p.end) for p in paths)
+        soft = [span for spans in classes.values() for span in spans]
+        chunks = self._chunks(text, hard, soft, numbers)
         analysis = Analysis(text, mentions, classes, displays, paths, this, stops, chunks)
         analysis.present = self._present(analysis)
         return analysis
 
-    def _chunks(self, text: str, consumed: list[tuple[int, int]]) -> list[Span]:
-        """Runs of leftover words: the candidates for names."""
+    def _chunks(
+        self, text: str, hard: list[tuple[int, int]], soft: list[tuple[int, int]], numbers: list[Mention]
+    ) -> list[Span]:
+        """Runs of leftover words: the candidates for names.
+
+        ``hard`` spans (mentions, display names, paths) always end a name; ``soft`` ones (trigger
+        words) end it too, except a capitalised word inside a Title Case name in mixed-case
+        text ("Yelahanka New Town"). A number right after a name word belongs to the name
+        ("Ecospace Gate 2", "Koramangala 5th Block").
+        """
         chunks: list[Span] = []
         current: list[tuple[int, int]] = []
+        mixed_case = text != text.lower() and text != text.upper()
 
         def flush() -> None:
             if current:
@@ -313,15 +331,30 @@ class Grammar:
         for match in _WORD_RE.finditer(text):
             s, e = match.start(), match.end()
             word = match.group(0).lower().strip(".'")
-            taken = any(cs <= s < ce for cs, ce in consumed)
-            gap = text[last_end:s]
-            if current and ("," in gap or ";" in gap or "(" in gap or ")" in gap):
+            if current and _NAME_BREAK.search(text[last_end:s]):
                 flush()
-            if taken or word in self.stopwords or not word:
+            last_end = e
+            if any(m.start <= s < m.end for m in numbers):
+                if current and s - current[-1][1] <= 1:
+                    current.append((s, e))
+                else:
+                    flush()
+                continue
+            if any(cs <= s < ce for cs, ce in hard) or not word:
+                flush()
+                continue
+            in_name = (
+                mixed_case
+                and current
+                and match.group(0)[0].isupper()
+                and word not in self.stopwords
+            )
+            if in_name:
+                current.append((s, e))
+            elif any(cs <= s < ce for cs, ce in soft) or word in self.stopwords:
                 flush()
             else:
                 current.append((s, e))
-            last_end = e
         flush()
         return [c for c in chunks if c.text]
 
@@ -525,7 +558,9 @@ class Grammar:
             if m is not None:
                 slots["days"] = m.value
         if "capacity" in wanted:
-            m = take("quantity", where=lambda m: m.unit == "seater")
+            m = take("quantity", where=lambda m: m.unit == "seater") or take(
+                "quantity", where=lambda m: m.unit == "seats"
+            )
             if m is not None:
                 slots["capacity"] = m.value
         if "count" in wanted:
@@ -614,6 +649,8 @@ class Grammar:
         elif a.displays:
             d = a.displays[0]
             slots["trip_name"], slots["trip_time"] = d.name, d.time
+        elif a.this is not None and selected_trip_id is not None and _SELECTED.search(a.this.text):
+            slots["trip_id"] = selected_trip_id
         else:
             name = self._trip_name(a, slots)
             free_times = [
@@ -660,9 +697,7 @@ class Grammar:
 
     def _names(self, action: str, wanted: list[str], a: Analysis, slots: dict[str, Any]) -> None:
         used: set[int] = set()
-        name_slots = [
-            s for s in ("driver", "employee", "stop", "new_name", "path", "route") if s in wanted
-        ]
+        name_slots = [s for s in ("driver", "employee", "stop", "path", "route") if s in wanted]
         if "path" in name_slots and a.paths:
             slots["path"] = a.paths[0].text
         for slot in name_slots:
@@ -672,6 +707,15 @@ class Grammar:
             if chunk is not None:
                 slots[slot] = chunk.text
                 used.add(chunk.start)
+        if "new_name" in wanted:
+            # A new name runs to the end of the command: "… to Manyata Tech Park Bus Stop".
+            after = a.text[a.chunks[0].end :] if "stop" in slots and a.chunks else a.text
+            offset = len(a.text) - len(after)
+            cue = self.roles.last_cue("new_name", after)
+            if cue is not None:
+                value = _TRAILER.sub("", a.text[offset + cue.end() :]).strip(" .,!?'\"")
+                if value:
+                    slots["new_name"] = value
         fallback = self.spec.fallback_name.get(action)
         if fallback and fallback in wanted and fallback not in slots and fallback != "reason":
             free = [

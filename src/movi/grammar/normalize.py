@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
 
@@ -69,7 +70,9 @@ class Typos:
     def __init__(
         self, vocabulary: Iterable[str], *, cutoff: float, min_length: int, keep: Iterable[str] = ()
     ) -> None:
-        self._vocabulary = sorted({w for w in vocabulary if w.isalpha() and len(w) >= 3})
+        counts = Counter(w for w in vocabulary if w.isalpha() and len(w) >= 3)
+        # Among equally close words, the one the grammar uses most wins ("stps" → "stops").
+        self._vocabulary = sorted(counts, key=lambda w: (-counts[w], w))
         # A repair keeps the first letter, so each word is compared with its initial's words only.
         self._by_initial: dict[str, list[str]] = {}
         for word in self._vocabulary:

@@ -18,7 +18,7 @@ _DISPLAY = re.compile(
     r"(?P<quote>['\"]?)(?P<name>[A-Za-z0-9][\w&'./]*(?:[ -][\w&'./]+)*?)\s+[-]\s+"
     r"(?P<time>(?:[01]?\d|2[0-3])[:.][0-5]\d)(?P=quote)(?!\d)"
 )
-_PATH_NAME = re.compile(r"(?<![\w-])path[- ]?(?P<n>\d{1,4})(?![\w:])", re.IGNORECASE)
+_PATH_NAME = re.compile(r"(?<![\w-])path[- ]?(?P<n>\d{1,4})(?!\w|[:.]\d)", re.IGNORECASE)
 _PATH_AT_END = re.compile(r"(?<![\w-])path[- ]?\d{1,4}$", re.IGNORECASE)
 _THIS_TRIP = re.compile(
     r"(?<![\w'])(?:this|that|the selected|selected|the current|current|same)\s+"
@@ -31,7 +31,7 @@ _FROM_TO_VIA = re.compile(
 )
 _LIST_CUE = re.compile(
     r"(?:\bwith\s+stops?\b|\bstops\s*(?:are|:|as|=)?|\bwith\b|\bcovering\b|\bthrough\b|"
-    r"\bvia\b|:|\bto\s+be\b|\bgoing\b)\s*",
+    r"\bvia\b|:|=|\bas\b|\bto\s+be\b|\bgoing\b|\bgoes\b|\bgo\b|\bto\b)\s*",
     re.IGNORECASE,
 )
 _LIST_SPLIT = re.compile(r"\s*(?:,|;|->|→|>|\band\s+then\b|\bthen\b|\band\b|&)\s*", re.IGNORECASE)
@@ -100,25 +100,36 @@ def this_trip(text: str) -> Span | None:
     return Span(match.group(0), match.start(), match.end()) if match else None
 
 
-def stop_list(text: str) -> tuple[list[str], int] | None:
+def stop_list(text: str, *, stop: re.Pattern[str] | None = None) -> tuple[list[str], int] | None:
     """An ordered list of at least two stop names and where it starts, or None.
 
     "[Gavipuram, Temple, Peenya]", "with Peenya, Temple and BTM", "from Peenya to BTM via Temple"
-    (→ Peenya, Temple, BTM).
+    (→ Peenya, Temple, BTM). The list starts after the last cue word before its first separator
+    ("set stops for Bagur Tech Park path as Bagur, Hosur Road" starts after "as"). Items made only
+    of words matching ``stop`` ("please create") are dropped.
     """
+
+    def keep(items: list[str]) -> list[str]:
+        if stop is None:
+            return items
+        return [i for i in items if not all(stop.fullmatch(w) for w in i.split())]
+
     bracket = _BRACKETS.search(text)
     if bracket:
-        items = _items(bracket.group("items"))
+        items = keep(_items(bracket.group("items")))
         return (items, bracket.start()) if len(items) >= 2 else None
     route = _FROM_TO_VIA.search(text)
     if route:
         via = _items(route.group("via") or "")
-        items = [*_items(route.group("first")), *via, *_items(route.group("last"))]
+        items = keep([*_items(route.group("first")), *via, *_items(route.group("last"))])
         if len(items) >= 2:
             return items, route.start()
-    for cue in _LIST_CUE.finditer(text):
-        rest = text[cue.end() :]
-        items = _items(rest)
+    separator = _LIST_SPLIT.search(text)
+    if separator is None:
+        return None
+    cues = [c for c in _LIST_CUE.finditer(text) if c.end() <= separator.start()]
+    for cue in reversed(cues):
+        items = keep(_items(text[cue.end() :]))
         if len(items) >= 2:
             return items, cue.start()
     return None
@@ -139,6 +150,11 @@ class Roles:
     def __init__(self, after: dict[str, tuple[str, ...]], before: dict[str, tuple[str, ...]]):
         self._after = {slot: phrase_regex(cues) for slot, cues in after.items() if cues}
         self._before = {slot: phrase_regex(cues) for slot, cues in before.items() if cues}
+
+    def last_cue(self, slot: str, text: str) -> re.Match[str] | None:
+        """The last of the slot's "after" cues in ``text``."""
+        after = self._after.get(slot)
+        return _last_match(after, text) if after is not None else None
 
     def cued(self, slot: str, text: str, chunks: list[Span]) -> Span | None:
         """The chunk that the slot's cue words point at, if any (the last such one wins)."""

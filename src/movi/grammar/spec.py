@@ -127,17 +127,17 @@ class GrammarSpec(_Frozen):
         return value
 
     @cached_property
-    def vocabulary(self) -> frozenset[str]:
-        """Every single word the grammar knows: the targets of typo repair."""
-        words: set[str] = set()
+    def vocabulary(self) -> tuple[str, ...]:
+        """Every word the grammar uses, once per use: the targets of typo repair."""
+        words: list[str] = []
         for phrases in self.lexicon.values():
             for phrase in phrases:
-                words.update(phrase.lower().split())
+                words.extend(phrase.lower().split())
         for table in (*self.statuses.values(), *self.values.values()):
             for phrases in table.values():
                 for phrase in phrases:
-                    words.update(phrase.lower().split())
-        return frozenset(words)
+                    words.extend(phrase.lower().split())
+        return tuple(words)
 
 
 def default_path() -> Path:
