@@ -1098,5 +1098,6 @@ __all__ = [
     "extract_registrations",
     "extract_times",
     "extract_trip_ids",
+    "extractors",
     "warm_up",
 ]

@@ -379,7 +379,7 @@ class Grammar:
         if a.stops is not None:
             present.add("$stop_list")
         if {"$trip_id", "$display_name", "$path_name", "$this_trip"} & present or (
-            "$time" in present and "TRIP_WORD" in present
+            "$time" in present and ("TRIP_WORD" in present or self._trip_name(a, {}))
         ):
             present.add("$trip")
         if any(not self._is_trip_name(a, c) for c in a.chunks):

@@ -42,8 +42,15 @@ def clean(text: str) -> str:
 def phrase_regex(phrases: Iterable[str]) -> re.Pattern[str]:
     """One case-insensitive regex matching any phrase as whole words, longest first."""
     ordered = sorted({p.strip().lower() for p in phrases if p.strip()}, key=len, reverse=True)
-    body = "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in ordered)
-    return re.compile(rf"(?<![\w'-])(?:{body})(?![\w'-])", re.IGNORECASE)
+    # Word boundaries only where the phrase starts or ends with a word character: "<system>"
+    # and "';" must match inside "<system>drop" and "1'; UPDATE".
+    parts = []
+    for phrase in ordered:
+        body = re.escape(phrase).replace(r"\ ", r"\s+")
+        head = r"(?<![\w'-])" if phrase[0].isalnum() else ""
+        tail = r"(?![\w'-])" if phrase[-1].isalnum() else ""
+        parts.append(f"{head}{body}{tail}")
+    return re.compile("|".join(parts), re.IGNORECASE)
 
 
 class Noise:

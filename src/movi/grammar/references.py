@@ -29,6 +29,7 @@ _BRACKETS = re.compile(r"\[(?P<items>[^\]]*)\]")
 _FROM_TO_VIA = re.compile(
     r"\bfrom\s+(?P<first>.+?)\s+to\s+(?P<last>.+?)(?:\s+via\s+(?P<via>.+?))?\s*$", re.IGNORECASE
 )
+_DECIMAL = re.compile(r"\d+\.\d+")
 _LIST_CUE = re.compile(
     r"(?:\bwith\s+stops?\b|\bstops\s*(?:are|:|as|=)?|\bwith\b|\bcovering\b|\bthrough\b|"
     r"\bvia\b|:|=|\bas\b|\bto\s+be\b|\bgoing\b|\bgoes\b|\bgo\b|\bto\b)\s*",
@@ -139,7 +140,7 @@ def _items(text: str) -> list[str]:
     items = []
     for raw in _LIST_SPLIT.split(text.strip().rstrip(".!?")):
         item = _LIST_TRIM.sub("", raw.strip()).strip()
-        if item and any(ch.isalpha() for ch in item):
+        if item and any(ch.isalpha() for ch in item) and not _DECIMAL.search(item):
             items.append(item)
     return items
 
