@@ -56,8 +56,12 @@ async def _build_sqlite(spec: DemoSpec) -> Run:
             summary = await build_demo(engine, spec)
         finally:
             await engine.dispose()  # the last connection checkpoints the WAL into the file
-        size = sum(p.stat().st_size for p in Path(tmp).iterdir())
+        size = _directory_size(Path(tmp))
     return Run(summary.build_seconds, size, sum(summary.counts.values()), summary)
+
+
+def _directory_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.iterdir())
 
 
 async def _build_postgres(spec: DemoSpec) -> Run:

@@ -1,6 +1,6 @@
 """The SPEC section 2 action table, read from ``shared/SPEC.md``.
 
-Tests compare ``patterns.yaml`` against a snapshot of this table (``tests/data/spec_catalogue.json``)
+Tests compare ``patterns.yaml`` with a snapshot of this table (``tests/data/spec_catalogue.json``)
 and the snapshot against SPEC.md itself wherever the shared folder sits beside the checkout
 (as in CI), so a contract change cannot slip past unnoticed.
 """
@@ -44,4 +44,6 @@ def snapshot() -> dict[str, dict[str, str]]:
 if __name__ == "__main__":  # refresh the snapshot after a SPEC change
     spec = find_spec()
     assert spec is not None, "shared/SPEC.md not found beside the checkout"
-    SNAPSHOT.write_text(json.dumps(read_catalogue(spec.read_text()), indent=1, sort_keys=True) + "\n")
+    SNAPSHOT.write_text(
+        json.dumps(read_catalogue(spec.read_text()), indent=1, sort_keys=True) + "\n"
+    )

@@ -16,7 +16,6 @@ from movi.errors import (
     SchemaVersionError,
     StorageError,
 )
-
 from movi.intent import Candidate, Intent
 
 __version__ = "0.1.0"
@@ -43,11 +42,11 @@ def parse(
 
 __all__ = [
     "Candidate",
-    "Intent",
     "ConcurrencyError",
     "ConfigError",
     "GrammarError",
     "IntegrityViolation",
+    "Intent",
     "LLMError",
     "MoviError",
     "PolicyError",

@@ -269,9 +269,7 @@ def render(reports: list[Report]) -> str:
     return buffer.getvalue()
 
 
-def run_bench(
-    dataset: str | Path, *, modes: list[str], show_progress: bool = True
-) -> list[Report]:
+def run_bench(dataset: str | Path, *, modes: list[str], show_progress: bool = True) -> list[Report]:
     examples = load_dataset(dataset)
     reports = []
     for mode in modes:
@@ -280,18 +278,16 @@ def run_bench(
         parser = rules_parser()
         parser(examples[0]) if examples else None  # compile the grammar outside the timings
         if show_progress and len(examples) >= 200:
-            from rich.progress import Progress
+            from rich.progress import Progress, TaskID
 
             with Progress(transient=True) as bar:
                 task = bar.add_task(f"{mode}", total=len(examples))
+
+                def advance(done: int, bar: Progress = bar, task: TaskID = task) -> None:
+                    bar.update(task, completed=done)
+
                 reports.append(
-                    evaluate(
-                        examples,
-                        parser,
-                        mode=mode,
-                        dataset=str(dataset),
-                        progress=lambda done: bar.update(task, completed=done),
-                    )
+                    evaluate(examples, parser, mode=mode, dataset=str(dataset), progress=advance)
                 )
         else:
             reports.append(evaluate(examples, parser, mode=mode, dataset=str(dataset)))

@@ -106,7 +106,10 @@ def _parse_line(line: str, number: int, args: argparse.Namespace) -> dict[str, o
         )
     except ValueError as exc:
         return {
-            "action": "unknown", "slots": {}, "confidence": 0.0, "source": "rules",
+            "action": "unknown",
+            "slots": {},
+            "confidence": 0.0,
+            "source": "rules",
             "error": f"line {number}: {exc}",
         }
     return intent.to_json()
@@ -152,13 +155,19 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--db", metavar="URL", help="database URL (default: $MOVI_DB_URL or movi.db)")
     init.add_argument("--demo", action="store_true", help="add deterministic demo data")
     init.add_argument(
-        "--trips", type=_positive, default=None, metavar="N",
+        "--trips",
+        type=_positive,
+        default=None,
+        metavar="N",
         help="number of daily trips to generate (default: a small network of ~300 trips); "
         "vehicles and drivers scale with it (1,000,000 trips → ~10,000 vehicles)",
     )
     init.add_argument("--seed", type=int, default=7, metavar="S", help="random seed (default 7)")
     init.add_argument(
-        "--today", type=_date, default=None, metavar="DATE",
+        "--today",
+        type=_date,
+        default=None,
+        metavar="DATE",
         help="the day the data is built around, YYYY-MM-DD (default: today)",
     )
     init.add_argument(
@@ -187,10 +196,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parse.add_argument("text", nargs="?", help="the operator's command")
     parse.add_argument("--page", default=None, help="busDashboard or manageRoute (a hint)")
-    parse.add_argument("--today", type=_date, default=None, metavar="DATE",
-                       help="reference day for relative dates, YYYY-MM-DD (default: today)")
-    parse.add_argument("--no-llm", action="store_true",
-                       help="rules only, even when an LLM is configured (MOVI_LLM_MODEL)")
+    parse.add_argument(
+        "--today",
+        type=_date,
+        default=None,
+        metavar="DATE",
+        help="reference day for relative dates, YYYY-MM-DD (default: today)",
+    )
+    parse.add_argument(
+        "--no-llm",
+        action="store_true",
+        help="rules only, even when an LLM is configured (MOVI_LLM_MODEL)",
+    )
     parse.add_argument("--jsonl", action="store_true", help="read JSON lines on standard input")
     parse.set_defaults(run=_parse, sync=True)
 
@@ -204,13 +221,24 @@ def build_parser() -> argparse.ArgumentParser:
             "2026-11-28, the day the datasets were labelled."
         ),
     )
-    bench.add_argument("--dataset", default=DEFAULT_DATASET, metavar="FILE",
-                       help=f"JSON lines (default {DEFAULT_DATASET}: the frozen test split)")
-    bench.add_argument("--mode", choices=["rules"], default="rules",
-                       help="what understands the commands (rules: the offline grammar)")
+    bench.add_argument(
+        "--dataset",
+        default=DEFAULT_DATASET,
+        metavar="FILE",
+        help=f"JSON lines (default {DEFAULT_DATASET}: the frozen test split)",
+    )
+    bench.add_argument(
+        "--mode",
+        choices=["rules"],
+        default="rules",
+        help="what understands the commands (rules: the offline grammar)",
+    )
     bench.add_argument("--json", action="store_true", help="machine-readable output")
-    bench.add_argument("--errors", action="store_true",
-                       help="also write every wrong line as JSON to standard error")
+    bench.add_argument(
+        "--errors",
+        action="store_true",
+        help="also write every wrong line as JSON to standard error",
+    )
     bench.set_defaults(run=_bench, sync=True)
     return parser
 

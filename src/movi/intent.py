@@ -1,4 +1,4 @@
-"""What a command means: an action from the catalogue, its slots in normal form, and how sure we are."""
+"""What a command means: a catalogue action, its slots in normal form, and how sure we are."""
 
 from __future__ import annotations
 

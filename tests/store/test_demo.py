@@ -1,10 +1,11 @@
-"""Demo data: deterministic for a seed, the hard cases present on purpose, bulk scale on both backends.
+"""Demo data: deterministic for a seed, hard cases present on purpose, bulk scale on both backends.
 
 Every hard case is checked against the rows themselves, not against what ``DemoSummary`` claims.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator
@@ -15,7 +16,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Row
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.schema import CreateTable
 
 from movi.cli import main
 from movi.errors import ConfigError
@@ -260,7 +263,7 @@ async def test_cancelled_past_and_delayed_trips(world: World) -> None:
 
 async def test_unusable_vehicles_and_drivers_are_deployed_once_on_purpose(world: World) -> None:
     cases = world.summary.hard_cases
-    by_status = defaultdict(list)
+    by_status: dict[str, list[int]] = defaultdict(list)
     for v in world.vehicles.values():
         by_status[v.status].append(v.vehicle_id)
     for d in world.drivers.values():
@@ -272,18 +275,20 @@ async def test_unusable_vehicles_and_drivers_are_deployed_once_on_purpose(world:
     assert all(len(cases[n]) >= 2 for n in ("blocked_vehicles", "maintenance_vehicles"))
     assert all(len(cases[n]) >= 2 for n in ("unavailable_drivers", "on_leave_drivers"))
 
-    ahead = [t for t in world.trips.values() if t.trip_date >= TODAY and t.live_status not in NOT_AHEAD]
+    ahead = [
+        t for t in world.trips.values() if t.trip_date >= TODAY and t.live_status not in NOT_AHEAD
+    ]
     bad_vehicle = [
         t.trip_id
         for t in ahead
-        if (v := world.vehicle_of(t.trip_id)) is not None
-        and world.vehicles[v].status in UNUSABLE_VEHICLE
+        if (vehicle := world.vehicle_of(t.trip_id)) is not None
+        and world.vehicles[vehicle].status in UNUSABLE_VEHICLE
     ]
     bad_driver = [
         t.trip_id
         for t in ahead
-        if (d := world.driver_of(t.trip_id)) is not None
-        and world.drivers[d].status in UNUSABLE_DRIVER
+        if (driver := world.driver_of(t.trip_id)) is not None
+        and world.drivers[driver].status in UNUSABLE_DRIVER
     ]
     assert bad_vehicle == cases["blocked_vehicle_deployed"]
     assert bad_driver == cases["driver_on_leave_deployed"]
@@ -307,7 +312,7 @@ async def test_no_vehicle_or_driver_on_two_overlapping_trips(world: World) -> No
     assert busy
     for key, minutes in busy.items():
         minutes.sort()
-        gaps = [b - a for a, b in zip(minutes, minutes[1:], strict=False)]
+        gaps = [b - a for a, b in itertools.pairwise(minutes)]
         assert all(gap > 120 for gap in gaps), (key, minutes)
 
 
@@ -320,11 +325,24 @@ async def test_bagur_tech_park_1930_today(world: World) -> None:
 
 
 async def test_network_and_fleet_look_real(world: World) -> None:
-    assert {"Peenya", "Gavipuram", "Temple", "BTM", "Hebbal", "Electronic City", "Whitefield",
-            "Manyata Tech Park", "Silk Board", "Majestic", "KR Puram"} <= set(world.stops.values())
+    assert {
+        "Peenya",
+        "Gavipuram",
+        "Temple",
+        "BTM",
+        "Hebbal",
+        "Electronic City",
+        "Whitefield",
+        "Manyata Tech Park",
+        "Silk Board",
+        "Majestic",
+        "KR Puram",
+    } <= set(world.stops.values())
     assert world.path_stops[1] == [
-        s for name in ("Peenya", "Gavipuram", "Temple", "BTM")
-        for s, n in world.stops.items() if n == name
+        s
+        for name in ("Peenya", "Gavipuram", "Temple", "BTM")
+        for s, n in world.stops.items()
+        if n == name
     ]
     for path_id, stops in world.path_stops.items():
         assert 3 <= len(stops) <= 7, world.paths[path_id]
@@ -417,6 +435,31 @@ async def test_scale_build_is_the_same_on_both_backends(sqlite_url: str, pg_url:
     assert on_sqlite.model_dump(exclude=exclude) == on_pg.model_dump(exclude=exclude)
     tables = (DailyTrip, Deployment)
     assert await _dump(sqlite_url, tables) == await _dump(pg_url, tables)
+
+
+async def test_constraints_hold_after_the_build(engine: AsyncEngine) -> None:
+    """The PostgreSQL build drops and restores foreign keys; they must all be back, and the
+    shared metadata must still create them for the next database."""
+    summary = await build_demo(engine, DemoSpec(today=TODAY))
+    cases = summary.hard_cases
+    [bare] = set(cases["no_vehicle"]) & set(cases["no_driver"])  # a trip without deployment
+    orphans: list[tuple[type[Base], dict[str, Any]]] = [
+        (Booking, {"trip_id": 10**8, "employee_name": "Ghost", "status": "CONFIRMED"}),
+        (Deployment, {"trip_id": 10**8}),
+        (Deployment, {"trip_id": bare, "vehicle_id": 10**8}),
+        (Deployment, {"trip_id": bare, "driver_id": 10**8}),
+        (DailyTrip, {"route_id": 10**8, "display_name": "x", "trip_date": TODAY,
+                     "departure_time": time(8)}),
+    ]  # fmt: skip
+    for model, values in orphans:
+        with pytest.raises(IntegrityError):
+            async with engine.begin() as conn:
+                await conn.execute(insert(model).values(**values))
+    async with engine.begin() as conn:  # the same trip with a real vehicle is fine
+        await conn.execute(insert(Deployment).values(trip_id=bare, vehicle_id=1))
+    for table in ("daily_trips", "deployments", "bookings"):
+        ddl = str(CreateTable(Base.metadata.tables[table]).compile(dialect=engine.dialect))
+        assert "FOREIGN KEY" in ddl, table
 
 
 async def test_refuses_a_database_that_has_trips(engine: AsyncEngine) -> None:

@@ -41,8 +41,12 @@ COMPOSITE_SLOTS: dict[str, tuple[str, ...]] = {
     "audit_target": ("trip_id", "trip_name", "trip_time", "vehicle", "driver"),
 }
 _TRIP_ACTIONS_NEED = "trip"
-_QTY_CLASSES = {"seater": "$seater", "bookings": "$bookings_qty", "seats": "$bookings_qty",
-                "people": "$people_qty"}
+_QTY_CLASSES = {
+    "seater": "$seater",
+    "bookings": "$bookings_qty",
+    "seats": "$bookings_qty",
+    "people": "$people_qty",
+}
 _TARGET_CUE = re.compile(r"(?:\bto|\bat|\btill|\buntil|\bfor|\bonto|\bon|\bby|\bfrom)\s*$", re.I)
 _NEW_TIME_CUE = re.compile(r"(?:\bto|\btill|\buntil|\bfor|\bonto|\bnew\s+time)\s*(?:at\s*)?$", re.I)
 _WORD_RE = re.compile(r"[\w][\w'.&/-]*")
@@ -116,7 +120,8 @@ class Grammar:
         gap = {"OP": f"{{0,{spec.settings.phrasal_gap}}}"}
         for cls, pairs in spec.phrasal.items():
             self.phrasal.add(
-                cls, [[{"LOWER": first.lower()}, gap, {"LOWER": last.lower()}] for first, last in pairs]
+                cls,
+                [[{"LOWER": first.lower()}, gap, {"LOWER": last.lower()}] for first, last in pairs],
             )
         noise = spec.noise
         self.noise = Noise(noise.fillers, noise.politeness)
@@ -158,8 +163,12 @@ class Grammar:
 
     def _warm_up(self) -> None:
         """Parse a few commands so lazy loads (dateparser's locale data) happen now, not live."""
-        for text in ("cancel trip 42 tomorrow", "delay the 8am Path-2 trip on 3 Dec by 15 minutes",
-                     "reschedule trip 7 to next monday at 9:30 pm", "yes"):
+        for text in (
+            "cancel trip 42 tomorrow",
+            "delay the 8am Path-2 trip on 3 Dec by 15 minutes",
+            "reschedule trip 7 to next monday at 9:30 pm",
+            "yes",
+        ):
             self(text, page="busDashboard", today=date(2026, 11, 28))
 
     @classmethod
@@ -232,8 +241,7 @@ class Grammar:
             confidence = min(confidence, 0.35)
             trace.append("negation present: confidence capped at 0.35")
         alternatives = tuple(
-            Candidate(action=s.action, score=round(s.score, 2))
-            for s in _distinct(ranked)[1:4]
+            Candidate(action=s.action, score=round(s.score, 2)) for s in _distinct(ranked)[1:4]
         )
         return Intent(
             action=action,
@@ -291,8 +299,7 @@ class Grammar:
         this = this_trip(text)
         stops = stop_list(text, stop=self.non_name_word)
         numbers = [
-            m for m in mentions
-            if m.kind in ("number", "ordinal") or _BARE_ORDINAL.match(m.surface)
+            m for m in mentions if m.kind in ("number", "ordinal") or _BARE_ORDINAL.match(m.surface)
         ]
         hard = [(m.start, m.end) for m in mentions if m not in numbers]
         hard.extend((d.start, d.end) for d in displays)
@@ -304,7 +311,11 @@ class Grammar:
         return analysis
 
     def _chunks(
-        self, text: str, hard: list[tuple[int, int]], soft: list[tuple[int, int]], numbers: list[Mention]
+        self,
+        text: str,
+        hard: list[tuple[int, int]],
+        soft: list[tuple[int, int]],
+        numbers: list[Mention],
     ) -> list[Span]:
         """Runs of leftover words: the candidates for names.
 
@@ -463,7 +474,7 @@ class Grammar:
     # --- scoring ----------------------------------------------------------------------------
 
     def _rank(self, present: set[str], page: str | None) -> list[Scored]:
-        page_code = {"busDashboard": "B", "manageRoute": "M"}.get(page or "", None)
+        page_code = {"busDashboard": "B", "manageRoute": "M"}.get(page or "")
         scored: list[Scored] = []
         for action, spec in self.spec.actions.items():
             best: Scored | None = None
@@ -654,7 +665,9 @@ class Grammar:
         else:
             name = self._trip_name(a, slots)
             free_times = [
-                m for m in a.of("time") if id(m) not in claimed and not a.inside_display(m.start, m.end)
+                m
+                for m in a.of("time")
+                if id(m) not in claimed and not a.inside_display(m.start, m.end)
             ]
             if name:
                 slots["trip_name"] = name
@@ -686,8 +699,9 @@ class Grammar:
             if chunk.text in used:
                 continue
             after = a.text[chunk.end :].lstrip()
-            followed_by_trip = any(s == chunk.end + (len(a.text[chunk.end :]) - len(after))
-                                   for s, _ in trip_spans)
+            followed_by_trip = any(
+                s == chunk.end + (len(a.text[chunk.end :]) - len(after)) for s, _ in trip_spans
+            )
             next_to_time = any(
                 abs(m.start - chunk.end) <= 4 or abs(chunk.start - m.end) <= 4 for m in times
             )
@@ -718,9 +732,7 @@ class Grammar:
                     slots["new_name"] = value
         fallback = self.spec.fallback_name.get(action)
         if fallback and fallback in wanted and fallback not in slots and fallback != "reason":
-            free = [
-                c for c in a.chunks if c.start not in used and not self._is_trip_name(a, c)
-            ]
+            free = [c for c in a.chunks if c.start not in used and not self._is_trip_name(a, c)]
             if free:
                 slots[fallback] = free[0].text
 

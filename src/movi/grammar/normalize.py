@@ -156,7 +156,7 @@ def _inflection(word: str, target: str) -> bool:
 
 
 class Corrections:
-    """A spoken correction: "cancel trip 42, no wait, I mean trip 43" → what follows the marker wins."""
+    """A spoken correction ("trip 42, no wait, I mean trip 43"): what follows the marker wins."""
 
     def __init__(self, markers: Iterable[str]) -> None:
         self._pattern = phrase_regex(markers)

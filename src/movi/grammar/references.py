@@ -92,7 +92,7 @@ def display_names(text: str, *, stop: re.Pattern[str]) -> list[DisplayName]:
 
 
 def path_names(text: str) -> list[Span]:
-    """"Path-2", "path 2", "path2", as written."""
+    """ "Path-2", "path 2", "path2", as written."""
     return [Span(m.group(0), m.start(), m.end()) for m in _PATH_NAME.finditer(text)]
 
 

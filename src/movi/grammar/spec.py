@@ -54,7 +54,7 @@ class _Frozen(BaseModel):
 
 
 class PatternSpec(_Frozen):
-    """Every class in ``all``, one of each ``any`` group, none of ``none``; score = len(all) + bonus."""
+    """All of ``all``, one of each ``any`` group, none of ``none``; score = len(all) + bonus."""
 
     all: tuple[str, ...] = Field(min_length=1)
     any: tuple[tuple[str, ...], ...] = ()

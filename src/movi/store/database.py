@@ -22,7 +22,7 @@ from contextlib import asynccontextmanager, contextmanager
 from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Select, event, select, text
+from sqlalchemy import Select, event, insert, select, text
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import (
     DataError,
@@ -61,7 +61,7 @@ T = TypeVar("T", bound=Select[Any])
 
 
 def database_url(url: str | None = None) -> str:
-    """The URL to use: the argument, else ``MOVI_DB_URL``, else the embedded SQLite file ``movi.db``."""
+    """The URL to use: the argument, else ``MOVI_DB_URL``, else the SQLite file ``movi.db``."""
     return url or os.environ.get("MOVI_DB_URL") or DEFAULT_URL
 
 
@@ -215,7 +215,7 @@ async def create_schema(engine: AsyncEngine) -> int:
             await conn.run_sync(Base.metadata.create_all)
             found = (await conn.execute(select(SchemaInfo.version))).scalar_one_or_none()
             if found is None:
-                await conn.execute(SchemaInfo.__table__.insert().values(id=1, version=SCHEMA_VERSION))
+                await conn.execute(insert(SchemaInfo).values(id=1, version=SCHEMA_VERSION))
                 return SCHEMA_VERSION
     if found != SCHEMA_VERSION:
         raise SchemaVersionError(
@@ -242,4 +242,3 @@ async def schema_version(engine: AsyncEngine) -> int | None:
             if not exists:
                 return None
             return (await conn.execute(select(SchemaInfo.version))).scalar_one_or_none()
-

@@ -1,4 +1,4 @@
-"""Deterministic demo data: a Bangalore employee-shuttle network at any scale, hard cases on purpose.
+"""Deterministic demo data: a Bangalore shuttle network at any scale, with hard cases on purpose.
 
 Everything is drawn from one ``random.Random(seed)`` in a fixed order and every timestamp is
 derived from ``today``, so one (seed, today, trips) always gives the same rows, on SQLite and on
@@ -26,10 +26,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import ForeignKeyConstraint, bindparam, func, insert, select, text
+from sqlalchemy import bindparam, func, insert, select, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from sqlalchemy.schema import AddConstraint, DropConstraint
 
 from movi.errors import ConfigError
 from movi.store.database import mapped_errors
@@ -60,7 +59,7 @@ BATCH_ROWS = 10_000
 """Rows per ``executemany`` (SQLite) or per ``COPY`` (PostgreSQL)."""
 
 OVERLAP_MINUTES = 120
-"""Two trips of one day whose departures are at most this far apart cannot share a vehicle or driver."""
+"""Trips of one day departing at most this far apart never share a vehicle or a driver."""
 
 NOTIONAL_NOW = time(7, 0)
 """The demo's "now" on ``today``: earlier trips of today are under way or done, later ones ahead."""
@@ -246,7 +245,10 @@ _RESERVED_DRIVERS: dict[str, tuple[str, str, DriverStatus]] = {
 
 @dataclass(frozen=True)
 class _Role:
-    """What one deliberate trip must look like; ``vehicle``/``driver``: "pool", "none" or a reserved key."""
+    """What one deliberate trip must look like.
+
+    ``vehicle`` and ``driver`` are "pool" (any free one), "none", or a reserved key.
+    """
 
     cases: tuple[str, ...]
     status: TripStatus = TripStatus.SCHEDULED
@@ -502,7 +504,9 @@ def _plan_network(trips: int, rng: random.Random) -> _Network:
         route_id = len(net.routes) + 1
         display = f"{path_name} - {shift:%H:%M}"
         status = RouteStatus.ACTIVE if active else RouteStatus.DEACTIVATED
-        net.routes.append((route_id, path_id, display, shift, _direction(shift).value, status.value))
+        net.routes.append(
+            (route_id, path_id, display, shift, _direction(shift).value, status.value)
+        )
         if active:
             net.active.append((route_id, display, shift, office))
         else:
@@ -510,9 +514,9 @@ def _plan_network(trips: int, rng: random.Random) -> _Network:
 
     for p in _ANCHOR_PATHS + _NAMED_PATHS:
         path_id = add_path(p.name, p.stops, p.office)
-        shifts = sorted([(s, True) for s in p.shifts] + [(s, False) for s in p.deactivated])
-        for shift, active in shifts:
-            add_route(path_id, p.name, time.fromisoformat(shift), p.office, active)
+        planned = sorted([(s, True) for s in p.shifts] + [(s, False) for s in p.deactivated])
+        for hhmm, active in planned:
+            add_route(path_id, p.name, time.fromisoformat(hhmm), p.office, active)
 
     number = 3  # Path-1 … Path-3 are anchors
     while len(net.active) < needed:
@@ -582,26 +586,24 @@ def _plan_fleet(net: _Network, vehicle_count: int, rng: random.Random) -> None:
         if registration_key(reg) in keys:
             continue
         keys.add(registration_key(reg))
-        if rng.random() < 0.55:
-            vtype, cap, color = VehicleType.BUS, rng.choice(_BUS_CAPACITIES), rng.choice(_BUS_COLORS)
-        else:
-            vtype, cap, color = VehicleType.CAB, rng.choice(_CAB_CAPACITIES), rng.choice(_CAB_COLORS)
+        bus = rng.random() < 0.55
+        vtype = VehicleType.BUS if bus else VehicleType.CAB
+        cap = rng.choice(_BUS_CAPACITIES if bus else _CAB_CAPACITIES)
+        color = rng.choice(_BUS_COLORS if bus else _CAB_COLORS)
         vehicle_id = len(net.vehicles) + 1
-        status = VehicleStatus.AVAILABLE.value
-        net.vehicles.append((vehicle_id, reg, vtype.value, cap, color, status, None))
+        available = VehicleStatus.AVAILABLE.value
+        net.vehicles.append((vehicle_id, reg, vtype.value, cap, color, available, None))
 
     reserved = len(_RESERVED_VEHICLES)
     share = max(2, round(0.03 * vehicle_count))
     blocked_extra, maintenance = share - 1, share
     ids = rng.sample(range(reserved + 1, vehicle_count + 1), blocked_extra + maintenance)
     for i, vehicle_id in enumerate(ids):
-        status, notes = (
-            (VehicleStatus.BLOCKED, _BLOCKED_NOTES)
-            if i < blocked_extra
-            else (VehicleStatus.MAINTENANCE, _MAINTENANCE_NOTES)
-        )
+        blocked = i < blocked_extra
+        vstatus = VehicleStatus.BLOCKED if blocked else VehicleStatus.MAINTENANCE
+        note = rng.choice(_BLOCKED_NOTES if blocked else _MAINTENANCE_NOTES)
         row = net.vehicles[vehicle_id - 1]
-        net.vehicles[vehicle_id - 1] = (*row[:5], status.value, rng.choice(notes))
+        net.vehicles[vehicle_id - 1] = (*row[:5], vstatus.value, note)
     net.hard_cases["blocked_vehicles"] = sorted(
         v[0] for v in net.vehicles if v[5] == VehicleStatus.BLOCKED.value
     )
@@ -728,7 +730,9 @@ def _generate_days(
     usable_vehicles = [v[0] for v in net.vehicles if v[5] == VehicleStatus.AVAILABLE.value]
     usable_drivers = [d[0] for d in net.drivers if d[3] == DriverStatus.AVAILABLE.value]
     today_reserved = {
-        net.reserved_vehicles[r.vehicle] for r in _TODAY.values() if r.vehicle in net.reserved_vehicles
+        net.reserved_vehicles[r.vehicle]
+        for r in _TODAY.values()
+        if r.vehicle in net.reserved_vehicles
     }
     base, extra = divmod(net.trips, net.days)
     trip_id = deployment_id = booking_id = 0
@@ -741,9 +745,7 @@ def _generate_days(
         day = today + timedelta(days=rel)
         routes = net.active[: base + (1 if index < extra else 0)]
         routes = sorted(routes, key=lambda r: (r[2], r[0]))
-        vehicles = _Pool(
-            [v for v in usable_vehicles if rel != 0 or v not in today_reserved], rng
-        )
+        vehicles = _Pool([v for v in usable_vehicles if rel != 0 or v not in today_reserved], rng)
         drivers = _Pool(list(usable_drivers), rng)
         roles = _TODAY if rel == 0 else _TOMORROW if rel == 1 else {}
         rows = _DayRows([], [], [])
@@ -905,7 +907,7 @@ class _Sink:
     def __init__(self, conn: AsyncConnection, copy_to: Any) -> None:
         self._conn = conn
         self._copy_to = copy_to
-        self._dropped: list[ForeignKeyConstraint] = []
+        self._dropped: list[tuple[str, str, str]] = []
         self._inserts: dict[str, tuple[str, Callable[[_Row], _Row]]] = {}
 
     @classmethod
@@ -913,10 +915,12 @@ class _Sink:
         if conn.dialect.name == "postgresql":
             raw = await conn.get_raw_connection()
             sink = cls(conn, raw.driver_connection)
-            for table in _BULK_TABLES:
-                for fk in sorted(_T[table].foreign_key_constraints, key=lambda c: str(c.name)):
-                    await conn.execute(DropConstraint(fk))
-                    sink._dropped.append(fk)
+            # Read from the catalogue, not the metadata: SQLAlchemy's AddConstraint would mark
+            # the shared metadata's constraints as "added later" and drop them from CREATE TABLE.
+            found = await conn.execute(text(_PG_FOREIGN_KEYS))
+            sink._dropped = [(table, name, definition) for table, name, definition in found]
+            for table, name, _ in sink._dropped:
+                await conn.execute(text(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"'))
             return sink
         # A bigger page cache keeps index inserts in memory; restored by ``release``.
         await conn.exec_driver_sql(f"PRAGMA cache_size=-{_SQLITE_BUILD_CACHE_KIB}")
@@ -950,8 +954,10 @@ class _Sink:
         """Restore the foreign keys, and let later inserts without ids continue after ours."""
         if self._copy_to is None:
             return
-        for fk in self._dropped:
-            await self._conn.execute(AddConstraint(fk))
+        for table, name, definition in self._dropped:
+            await self._conn.execute(
+                text(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+            )
         for table, key in _SERIAL_KEYS.items():
             await self._conn.execute(
                 text(
@@ -967,7 +973,12 @@ class _Sink:
             await self._conn.commit()
 
 
-_BULK_TABLES = ("daily_trips", "deployments", "bookings")
+_PG_FOREIGN_KEYS = """
+SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint
+WHERE contype = 'f'
+  AND conrelid IN ('daily_trips'::regclass, 'deployments'::regclass, 'bookings'::regclass)
+ORDER BY 1, 2
+"""
 _Row = tuple[Any, ...]
 
 

@@ -33,9 +33,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 SCHEMA_VERSION = 1
-"""Bumped whenever a table or column changes; ``create_schema`` refuses a database of another version."""
+"""Bumped when a table or column changes; ``create_schema`` refuses other versions' databases."""
 
-#: Separators an operator may type inside a registration ("KA-01-AB-1234", "KA 01 AB 1234", "KA.01.AB.1234").
+#: Separators an operator may type inside a registration ("KA-01-AB-1234", "KA 01 AB 1234").
 REGISTRATION_SEPARATORS = ("-", " ", ".", "/", "_")
 
 
@@ -163,7 +163,9 @@ class PathStop(Base):
         ForeignKey("paths.path_id", ondelete="CASCADE"), primary_key=True
     )
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
-    stop_id: Mapped[int] = mapped_column(ForeignKey("stops.stop_id", ondelete="RESTRICT"), index=True)
+    stop_id: Mapped[int] = mapped_column(
+        ForeignKey("stops.stop_id", ondelete="RESTRICT"), index=True
+    )
 
     __table_args__ = (CheckConstraint("position >= 1", name="position"),)
 
@@ -172,7 +174,9 @@ class Route(Base):
     __tablename__ = "routes"
 
     route_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    path_id: Mapped[int] = mapped_column(ForeignKey("paths.path_id", ondelete="RESTRICT"), index=True)
+    path_id: Mapped[int] = mapped_column(
+        ForeignKey("paths.path_id", ondelete="RESTRICT"), index=True
+    )
     route_display_name: Mapped[str] = mapped_column(String(160), unique=True)
     shift_time: Mapped[time] = mapped_column(Time)
     direction: Mapped[Direction] = mapped_column(_enum(Direction, "direction"))
@@ -243,7 +247,7 @@ class DailyTrip(Base):
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
 
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy reads it once)
     __table_args__ = (
         CheckConstraint("delay_minutes >= 0", name="delay_minutes"),
         # The resolver always narrows by day first, then by name or time within the day.
@@ -272,7 +276,7 @@ class Deployment(Base):
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
 
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy reads it once)
 
 
 class Booking(Base):
@@ -297,7 +301,7 @@ class Booking(Base):
 
 
 class AgentSession(Base):
-    """A conversation's state: what is pending (confirmation, clarification, wizard) and the last decision.
+    """A conversation's state: what is pending (confirmation, clarification, wizard), last decision.
 
     Kept in the database so that any engine process, after any restart, answers "yes" to the
     right question. ``version`` makes claiming a pending action a compare-and-set, so that a
@@ -318,7 +322,7 @@ class AgentSession(Base):
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
 
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy reads it once)
     __table_args__ = (
         CheckConstraint(
             "pending_kind IS NULL OR pending_kind IN ('confirmation', 'clarification', 'wizard')",
@@ -331,7 +335,9 @@ class AuditLog(Base):
     __tablename__ = "audit_log"
 
     log_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )
     user_id: Mapped[str | None] = mapped_column(String(128))
     session_id: Mapped[str | None] = mapped_column(String(128), index=True)
     action: Mapped[str] = mapped_column(String(64))
@@ -354,7 +360,9 @@ class Interaction(Base):
     __tablename__ = "interactions"
 
     interaction_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )
     session_id: Mapped[str | None] = mapped_column(String(128))
     user_id: Mapped[str | None] = mapped_column(String(128))
     page: Mapped[str | None] = mapped_column(String(32))
