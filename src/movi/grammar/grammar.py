@@ -136,7 +136,8 @@ class Grammar:
             keep=spec.stopwords,
         )
         self.stopwords = frozenset(w.lower() for w in spec.stopwords)
-        non_name = {*self.stopwords, *spec.vocabulary}
+        self.name_words = frozenset(w.lower() for w in spec.name_words)
+        non_name = {*self.stopwords, *spec.vocabulary} - self.name_words
         self.non_name_word = re.compile(
             "|".join(re.escape(w) for w in sorted(non_name, key=len, reverse=True)), re.IGNORECASE
         )
@@ -223,11 +224,7 @@ class Grammar:
         action = best.action
         slots = self._fill(action, analysis, selected_trip_id)
         if action == "simulate_action":
-            target = self._rank(analysis.present - {"SIMULATE", "$question"}, page)
-            target = [s for s in target if s.action != "simulate_action"]
-            if target:
-                inner = target[0].action
-                slots = {"target_action": inner, **self._fill(inner, analysis, selected_trip_id)}
+            slots = self._simulated(analysis, page, today, selected_trip_id)
         missing = self._missing(action, slots)
         confidence = self._confidence(best, runner_up, missing)
         trace.append(
@@ -354,11 +351,9 @@ class Grammar:
             if any(cs <= s < ce for cs, ce in hard) or not word:
                 flush()
                 continue
-            in_name = (
-                mixed_case
-                and current
-                and match.group(0)[0].isupper()
-                and word not in self.stopwords
+            in_name = bool(current) and (
+                word in self.name_words
+                or (mixed_case and match.group(0)[0].isupper() and word not in self.stopwords)
             )
             if in_name:
                 current.append((s, e))
@@ -494,6 +489,21 @@ class Grammar:
                 scored.append(best)
         scored.sort(key=lambda s: s.score, reverse=True)
         return scored
+
+    def _simulated(
+        self, a: Analysis, page: str | None, today: date, selected_trip_id: int | None
+    ) -> dict[str, Any]:
+        """The action a "what if …" asks about, read from the command without its "what if"."""
+        text = a.text
+        for start, end in sorted(a.classes.get("SIMULATE", []), reverse=True):
+            text = text[:start] + " " + text[end:]
+        inner = self._analyse(re.sub(r"\s+", " ", text).strip(" :,"), today)
+        inner.present.discard("$question")
+        ranked = [s for s in self._rank(inner.present, page) if s.action != "simulate_action"]
+        if not ranked:
+            return {}
+        target = ranked[0].action
+        return {"target_action": target, **self._fill(target, inner, selected_trip_id)}
 
     def _missing(self, action: str, slots: dict[str, Any]) -> list[str]:
         missing = []
@@ -725,7 +735,7 @@ class Grammar:
             # A new name runs to the end of the command: "… to Manyata Tech Park Bus Stop".
             after = a.text[a.chunks[0].end :] if "stop" in slots and a.chunks else a.text
             offset = len(a.text) - len(after)
-            cue = self.roles.last_cue("new_name", after)
+            cue = self.roles.first_cue("new_name", after)
             if cue is not None:
                 value = _TRAILER.sub("", a.text[offset + cue.end() :]).strip(" .,!?'\"")
                 if value:

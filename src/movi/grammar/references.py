@@ -56,6 +56,10 @@ class Span:
     end: int
 
 
+def _bare(word: str) -> str:
+    return word[:-2] if word.lower().endswith("'s") else word
+
+
 def _hhmm(value: str) -> str:
     hours, minutes = re.split(r"[:.]", value)
     return f"{int(hours):02d}:{int(minutes):02d}"
@@ -71,13 +75,13 @@ def display_names(text: str, *, stop: re.Pattern[str]) -> list[DisplayName]:
     for match in _DISPLAY.finditer(text):
         words = match.group("name").split(" ")
         start = match.start("name")
-        while words and stop.fullmatch(words[0]):
+        while words and stop.fullmatch(_bare(words[0])):
             start += len(words[0]) + 1
             words = words[1:]
         # Keep only the trailing run of name words: "assign KA01 to Path-2" -> "Path-2".
         kept: list[str] = []
         for word in reversed(words):
-            if stop.fullmatch(word):
+            if stop.fullmatch(_bare(word)):
                 break
             kept.insert(0, word)
         path = _PATH_AT_END.search(text, 0, match.end("name"))
@@ -105,9 +109,9 @@ def stop_list(text: str, *, stop: re.Pattern[str] | None = None) -> tuple[list[s
     """An ordered list of at least two stop names and where it starts, or None.
 
     "[Gavipuram, Temple, Peenya]", "with Peenya, Temple and BTM", "from Peenya to BTM via Temple"
-    (→ Peenya, Temple, BTM). The list starts after the last cue word before its first separator
-    ("set stops for Bagur Tech Park path as Bagur, Hosur Road" starts after "as"). Items made only
-    of words matching ``stop`` ("please create") are dropped.
+    (→ Peenya, Temple, BTM). The list starts after the latest cue word that is followed by at
+    least two items ("set stops for Bagur Tech Park path as Bagur, Hosur Road" starts after "as").
+    Items made only of words matching ``stop`` ("please create") are dropped.
     """
 
     def keep(items: list[str]) -> list[str]:
@@ -125,11 +129,9 @@ def stop_list(text: str, *, stop: re.Pattern[str] | None = None) -> tuple[list[s
         items = keep([*_items(route.group("first")), *via, *_items(route.group("last"))])
         if len(items) >= 2:
             return items, route.start()
-    separator = _LIST_SPLIT.search(text)
-    if separator is None:
+    if _LIST_SPLIT.search(text) is None:
         return None
-    cues = [c for c in _LIST_CUE.finditer(text) if c.end() <= separator.start()]
-    for cue in reversed(cues):
+    for cue in reversed(list(_LIST_CUE.finditer(text))):
         items = keep(_items(text[cue.end() :]))
         if len(items) >= 2:
             return items, cue.start()
@@ -152,26 +154,27 @@ class Roles:
         self._after = {slot: phrase_regex(cues) for slot, cues in after.items() if cues}
         self._before = {slot: phrase_regex(cues) for slot, cues in before.items() if cues}
 
-    def last_cue(self, slot: str, text: str) -> re.Match[str] | None:
-        """The last of the slot's "after" cues in ``text``."""
+    def first_cue(self, slot: str, text: str) -> re.Match[str] | None:
+        """The first of the slot's "after" cues in ``text``."""
         after = self._after.get(slot)
-        return _last_match(after, text) if after is not None else None
+        return after.search(text) if after is not None else None
 
     def cued(self, slot: str, text: str, chunks: list[Span]) -> Span | None:
-        """The chunk that the slot's cue words point at, if any (the last such one wins)."""
+        """The chunk that the slot's cue words point at, if any.
+
+        A cue after the name ("Peenya stop", "Ramesh as driver") is the stronger sign and the
+        first such chunk wins; otherwise the last chunk right after a cue ("driver Ramesh").
+        """
         after, before = self._after.get(slot), self._before.get(slot)
         best: Span | None = None
         for chunk in chunks:
             left = text[: chunk.start].rstrip()
             right = text[chunk.end :].lstrip()
+            if before is not None and before.match(right):
+                return chunk
             if after is not None:
                 cue = _last_match(after, left)
                 if cue is not None and _only_glue(left[cue.end() :]):
-                    best = chunk
-                    continue
-            if before is not None:
-                cue = before.match(right)
-                if cue is not None:
                     best = chunk
         return best
 

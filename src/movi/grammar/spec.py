@@ -115,6 +115,7 @@ class GrammarSpec(_Frozen):
     roles: dict[str, RoleSpec] = {}
     fallback_name: dict[str, str] = {}
     stopwords: tuple[str, ...] = ()
+    name_words: tuple[str, ...] = ()
     injection: tuple[str, ...] = ()
     out_of_scope: tuple[str, ...] = ()
     actions: dict[str, ActionSpec]
