@@ -29,7 +29,7 @@ from sqlalchemy import text
 
 from movi.errors import MoviError
 from movi.store import create_schema, make_engine
-from movi.store.demo import DemoSpec, DemoSummary, build_demo
+from movi.store.demo import DemoSpec, DemoSummary, build_demo, describe
 
 DEFAULT_PG_DSN = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 BACKENDS = ("sqlite", "postgres")
@@ -146,6 +146,8 @@ async def _main(args: argparse.Namespace) -> int:
                 f"{min(seconds):>7.1f} {max(seconds):>7.1f} {rows / median:>9,.0f} {size:>8.0f}",
                 flush=True,
             )
+            if args.verbose:
+                print(describe(runs[0].summary), flush=True)
     return 0
 
 
@@ -160,6 +162,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
         "--today", type=date.fromisoformat, default=date(2026, 11, 28), metavar="YYYY-MM-DD"
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="also print what each build holds"
     )
     args = parser.parse_args(argv)
     try:

@@ -134,10 +134,14 @@ async def _world(engine: AsyncEngine, summary: DemoSummary) -> World:
         )
 
 
-@pytest.fixture
-async def world(engine: AsyncEngine) -> AsyncIterator[World]:
-    """The default demo on each backend."""
-    summary = await build_demo(engine, DemoSpec(today=TODAY))
+@pytest.fixture(
+    params=[{}, {"trips": 100, "seed": 3}, {"trips": 2_500, "seed": 11}],
+    ids=["default", "smallest-seed3", "2500-seed11"],
+)
+async def world(engine: AsyncEngine, request: pytest.FixtureRequest) -> AsyncIterator[World]:
+    """The default demo, the smallest one and a larger one, on each backend: the hard cases are
+    placed on purpose, so no seed or size may lose one."""
+    summary = await build_demo(engine, DemoSpec(today=TODAY, **request.param))
     yield await _world(engine, summary)
 
 
@@ -178,7 +182,10 @@ async def test_summary_names_every_hard_case(world: World) -> None:
     assert list(cases) == list(HARD_CASES)
     assert all(cases[name] for name in HARD_CASES), world.summary.hard_case_counts()
     text = describe(world.summary)
-    assert "300 trips" in text and "seed 7" in text and len(text.splitlines()) <= 8
+    summary = world.summary
+    assert f"trips: {len(world.trips):,} from 2026-11-27" in text
+    assert f"seed {summary.seed}" in text
+    assert len(text.splitlines()) <= 12 and max(map(len, text.splitlines())) <= 100
 
 
 async def test_one_name_at_several_times_and_one_time_on_several_paths(world: World) -> None:
@@ -491,7 +498,7 @@ def test_cli_db_init_demo(db_url: str, capsys: pytest.CaptureFixture[str]) -> No
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "schema version" in out
-    assert "300 trips from 2026-11-27" in out and "remove vehicle with bookings #" in out
+    assert "trips: 300 from 2026-11-27" in out and "remove vehicle with bookings #" in out
     # Again on the same database: refused with a hint, not a traceback.
     assert main(argv) == 2
     assert "--reset" in capsys.readouterr().err
@@ -504,4 +511,4 @@ def test_cli_demo_rebuilds_the_sqlite_database(
     for _ in range(2):  # the second run replaces the first one's data
         assert main(["demo", "--db", sqlite_url, "--today", "2026-11-28"]) == 0
         out = capsys.readouterr().out
-        assert f"movi demo database: {sqlite_url}" in out and "300 trips" in out
+        assert f"movi demo database: {sqlite_url}" in out and "trips: 300 from" in out

@@ -11,6 +11,7 @@ the runner-up and whether the required slots were found.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -31,7 +32,8 @@ from movi.grammar.references import (
     stop_list,
     this_trip,
 )
-from movi.grammar.spec import ActionSpec, GrammarSpec, load_spec
+from movi.grammar.phrasebook import PLACEHOLDERS, Phrasebook
+from movi.grammar.spec import ActionSpec, GrammarSpec, default_path, load_spec
 from movi.intent import Candidate, Intent
 
 #: Slots that stand for "some reference" and are satisfied by any of several real slots.
@@ -109,7 +111,7 @@ class Scored:
 class Grammar:
     """Compiled grammar; call it to parse. Thread-safe after construction (no shared mutation)."""
 
-    def __init__(self, spec: GrammarSpec) -> None:
+    def __init__(self, spec: GrammarSpec, *, source: Path | None = None) -> None:
         self.spec = spec
         self.nlp = spacy.blank("en")
         self.matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
@@ -160,6 +162,13 @@ class Grammar:
             for action, cls in spec.whole.items()
         }
 
+        self._phrasebook: Phrasebook | None = None
+        self._phrasebook_lock = threading.Lock()
+        self._phrasebook_path = (
+            source.parent / spec.settings.phrasebook
+            if source is not None and spec.settings.phrasebook
+            else None
+        )
         self._warm_up()
 
     def _warm_up(self) -> None:
@@ -174,7 +183,8 @@ class Grammar:
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> Grammar:
-        return cls(load_spec(path))
+        source = Path(path) if path is not None else default_path()
+        return cls(load_spec(source), source=source)
 
     # --- the parse --------------------------------------------------------------------------
 
@@ -216,8 +226,12 @@ class Grammar:
         ranked = self._rank(analysis.present, page)
         if not ranked:
             known = sorted(c for c in analysis.present if not c.startswith("$"))
-            conf = 0.15 if known else 0.05
-            return _unknown(conf, f"no action pattern matched (word classes: {known or 'none'})")
+            why = f"no action pattern matched (word classes: {known or 'none'})"
+            if known:
+                backoff = self._from_phrasebook(analysis, page, selected_trip_id, [*trace, why])
+                if backoff is not None:
+                    return backoff
+            return _unknown(0.15 if known else 0.05, why)
 
         best = ranked[0]
         runner_up = next((s for s in ranked[1:] if s.action != best.action), None)
@@ -470,6 +484,7 @@ class Grammar:
 
     def _rank(self, present: set[str], page: str | None) -> list[Scored]:
         page_code = {"busDashboard": "B", "manageRoute": "M"}.get(page or "")
+        question = "$question" in present
         scored: list[Scored] = []
         for action, spec in self.spec.actions.items():
             best: Scored | None = None
@@ -483,6 +498,8 @@ class Grammar:
                 score = len(pattern.all) + pattern.bonus
                 if page_code is not None and spec.page in (page_code, "G"):
                     score += 0.25
+                if question and spec.kind in ("write", "risky", "bulk"):
+                    score -= self.spec.settings.question_penalty  # a question asks, it orders nothing
                 if best is None or score > best.score:
                     best = Scored(action, score, i)
             if best is not None:
@@ -504,6 +521,69 @@ class Grammar:
             return {}
         target = ranked[0].action
         return {"target_action": target, **self._fill(target, inner, selected_trip_id)}
+
+    # --- the phrasebook backoff -------------------------------------------------------------
+
+    def phrasebook(self) -> Phrasebook | None:
+        """The labelled examples, shaped by this grammar on first use (None when there are none)."""
+        if self._phrasebook is None and self._phrasebook_path is not None:
+            with self._phrasebook_lock:
+                if self._phrasebook is None and self._phrasebook_path.is_file():
+                    today = date(2026, 11, 28)
+                    pairs = [
+                        (self.shape(self._analyse(self._prepare(text, today), today)), action)
+                        for text, action in Phrasebook.read(self._phrasebook_path)
+                    ]
+                    self._phrasebook = Phrasebook(
+                        pairs, cutoff=self.spec.settings.phrasebook_cutoff
+                    )
+        return self._phrasebook
+
+    def _prepare(self, text: str, today: date) -> str:
+        work = self._apply_correction(clean(text), today, [])
+        return self.typos.repair(self.noise.strip(work))[0]
+
+    def shape(self, a: Analysis) -> str:
+        """The command with its particulars replaced by placeholders ("cancel trip <trip>")."""
+        spans: list[tuple[int, int, str]] = []
+        spans.extend((m.start, m.end, PLACEHOLDERS.get(m.kind, "<x>")) for m in a.mentions)
+        spans.extend((d.start, d.end, PLACEHOLDERS["display"]) for d in a.displays)
+        spans.extend((p.start, p.end, PLACEHOLDERS["path"]) for p in a.paths)
+        spans.extend((c.start, c.end, PLACEHOLDERS["name"]) for c in a.chunks)
+        text = a.text
+        last = len(text) + 1
+        for start, end, placeholder in sorted(spans, key=lambda s: s[0], reverse=True):
+            if end > last:
+                continue  # overlaps a span already replaced
+            text = text[:start] + f" {placeholder} " + text[end:]
+            last = start
+        return " ".join(re.sub(r"[^\w<>']+", " ", text.lower()).split())
+
+    def _from_phrasebook(
+        self, a: Analysis, page: str | None, selected_trip_id: int | None, trace: list[str]
+    ) -> Intent | None:
+        book = self.phrasebook()
+        if book is None:
+            return None
+        shape = self.shape(a)
+        guess = book.guess(shape)
+        if guess is None or guess.votes <= 0.5 or guess.action not in self.spec.actions:
+            return None
+        if guess.action == "unknown":
+            return None
+        ceiling = self.spec.settings.phrasebook_confidence
+        confidence = ceiling * guess.votes * (guess.score / 100)
+        trace.append(
+            f"phrasebook: {shape!r} is {guess.score:.0f}% like {guess.neighbours[0]!r} "
+            f"({guess.votes:.0%} of the neighbours' votes for {guess.action})"
+        )
+        return Intent(
+            action=guess.action,
+            slots=self._fill(guess.action, a, selected_trip_id),
+            confidence=round(max(0.05, min(confidence, ceiling)), 3),
+            source="rules",
+            trace=tuple(trace),
+        )
 
     def _missing(self, action: str, slots: dict[str, Any]) -> list[str]:
         missing = []

@@ -100,6 +100,10 @@ class SettingsSpec(_Frozen):
     typo_min_length: int = Field(default=4, ge=2)
     threshold_hint: float = Field(default=0.6, ge=0, le=1)
     phrasal_gap: int = Field(default=5, ge=0, le=10)
+    question_penalty: float = Field(default=1.0, ge=0)
+    phrasebook: str | None = "phrasebook.jsonl"
+    phrasebook_cutoff: float = Field(default=72.0, ge=0, le=100)
+    phrasebook_confidence: float = Field(default=0.5, ge=0, le=1)
 
 
 class GrammarSpec(_Frozen):
