@@ -1,4 +1,4 @@
-"""The harness behind ``movi bench``: its metrics, its datasets, and the floors the rules must keep."""
+"""The harness behind ``movi bench``: its metrics, datasets, and the floors the rules keep."""
 
 from __future__ import annotations
 

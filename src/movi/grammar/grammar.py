@@ -23,6 +23,7 @@ from spacy.matcher import Matcher, PhraseMatcher
 from movi.grammar.extractors import extract_all
 from movi.grammar.mentions import Mention
 from movi.grammar.normalize import Corrections, Noise, Typos, clean, phrase_regex
+from movi.grammar.phrasebook import PLACEHOLDERS, Phrasebook
 from movi.grammar.references import (
     DisplayName,
     Roles,
@@ -32,7 +33,6 @@ from movi.grammar.references import (
     stop_list,
     this_trip,
 )
-from movi.grammar.phrasebook import PLACEHOLDERS, Phrasebook
 from movi.grammar.spec import ActionSpec, GrammarSpec, default_path, load_spec
 from movi.intent import Candidate, Intent
 
@@ -499,7 +499,7 @@ class Grammar:
                 if page_code is not None and spec.page in (page_code, "G"):
                     score += 0.25
                 if question and spec.kind in ("write", "risky", "bulk"):
-                    score -= self.spec.settings.question_penalty  # a question asks, it orders nothing
+                    score -= self.spec.settings.question_penalty  # a question orders nothing
                 if best is None or score > best.score:
                     best = Scored(action, score, i)
             if best is not None:
