@@ -127,6 +127,18 @@ class Grammar:
             )
         noise = spec.noise
         self.noise = Noise(noise.fillers, noise.politeness)
+        self.abbreviations = {k.lower(): v for k, v in spec.abbreviations.items()}
+        self._abbreviation = (
+            re.compile(
+                "|".join(
+                    rf"(?<![\w'-]){re.escape(k)}(?![\w'-])"
+                    for k in sorted(self.abbreviations, key=len, reverse=True)
+                ),
+                re.IGNORECASE,
+            )
+            if self.abbreviations
+            else None
+        )
         self.corrections = Corrections(noise.corrections)
         self.negations = phrase_regex(noise.negations) if noise.negations else None
         self.injection = phrase_regex(spec.injection) if spec.injection else None
@@ -210,7 +222,8 @@ class Grammar:
         if self.out_of_scope is not None and self.out_of_scope.search(cleaned):
             return _unknown(0.1, "a request from another domain")
 
-        work = self._apply_correction(cleaned, today, trace)
+        work = self._expand(cleaned)
+        work = self._apply_correction(work, today, trace)
         work = self.noise.strip(work)
         if not work:
             return _unknown(0.05, "only fillers and politeness")
@@ -264,6 +277,12 @@ class Grammar:
         )
 
     # --- preparation ------------------------------------------------------------------------
+
+    def _expand(self, text: str) -> str:
+        """Shorthand to words: "cancl trp 42" → "cancel trip 42" (registrations are kept)."""
+        if self._abbreviation is None:
+            return text
+        return self._abbreviation.sub(lambda m: self.abbreviations[m.group(0).lower()], text)
 
     def _apply_correction(self, text: str, today: date, trace: list[str]) -> str:
         split = self.corrections.split(text)
@@ -540,7 +559,7 @@ class Grammar:
         return self._phrasebook
 
     def _prepare(self, text: str, today: date) -> str:
-        work = self._apply_correction(clean(text), today, [])
+        work = self._apply_correction(self._expand(clean(text)), today, [])
         return self.typos.repair(self.noise.strip(work))[0]
 
     def shape(self, a: Analysis) -> str:

@@ -113,6 +113,7 @@ class GrammarSpec(_Frozen):
     noise: NoiseSpec = NoiseSpec()
     lexicon: dict[str, tuple[str, ...]]
     phrasal: dict[str, tuple[tuple[str, str], ...]] = {}
+    abbreviations: dict[str, str] = {}
     whole: dict[str, str] = {}
     statuses: dict[str, dict[str, tuple[str, ...]]] = {}
     values: dict[str, dict[str, tuple[str, ...]]] = {}
