@@ -846,8 +846,13 @@ class Grammar:
                 slots[fallback] = free[0].text
 
     def _is_trip_name(self, a: Analysis, chunk: Span) -> bool:
+        """A chunk that names a trip: followed by "trip", or right beside a time."""
         after = a.text[chunk.end :].lstrip().lower()
-        return after.startswith(("trip", "run"))
+        if after.startswith(("trip", "run")):
+            return True
+        return any(
+            0 <= m.start - chunk.end <= 4 or 0 <= chunk.start - m.end <= 4 for m in a.of("time")
+        )
 
     def _vehicle_desc(self, a: Analysis) -> str | None:
         nouns = a.classes.get("VEHICLE", [])
