@@ -1,4 +1,4 @@
-"""The ``movi`` command line: ``movi db init``, ``movi demo``, ``movi parse``.
+"""The ``movi`` command line: ``movi db init``, ``movi demo``, ``movi parse``, ``movi chat``.
 
 Each subcommand is a small function of its parsed arguments; everything it does lives in the
 library, so the command line and the Python API cannot drift apart.
@@ -12,6 +12,8 @@ import json
 import sys
 from collections.abc import Sequence
 from datetime import date
+from pathlib import Path
+from typing import Any
 
 from movi.errors import MoviError
 
@@ -133,6 +135,84 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _chat(args: argparse.Namespace) -> int:
+    from movi.engine import Movi
+
+    movi = await Movi.open(args.db, today=args.today, role=args.role)
+    try:
+        if args.script is not None:
+            return await _chat_script(movi, args)
+        return await _chat_repl(movi, args)
+    finally:
+        await movi.close()
+
+
+async def _chat_script(movi: Any, args: argparse.Namespace) -> int:
+    """JSON lines in, one JSON reply per line out; a bad line answers with an error reply."""
+    if args.script == "-":
+        lines = await asyncio.to_thread(sys.stdin.read)
+    else:
+        lines = await asyncio.to_thread(Path(args.script).read_text, encoding="utf-8")
+    for number, line in enumerate(lines.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+                raise ValueError('expected an object with a "text" string')
+        except ValueError as exc:
+            out: dict[str, Any] = {"status": "rejected", "message": f"line {number}: {exc}"}
+            item = {}
+        else:
+            selected = item.get("selected_trip_id")
+            reply = await movi.handle(
+                item["text"],
+                page=item.get("page") or args.page,
+                session_id=args.session,
+                user_id=args.user,
+                selected_trip_id=selected if isinstance(selected, int) else None,
+            )
+            out = reply.model_dump(mode="json", exclude=None if args.trace else {"trace"})
+        if args.json:
+            print(json.dumps(out, ensure_ascii=False), flush=True)
+        else:
+            print(f"> {item.get('text', line.strip())}")
+            print(f"[{out['status']}] {out['message']}\n", flush=True)
+    return 0
+
+
+async def _chat_repl(movi: Any, args: argparse.Namespace) -> int:
+    page, session, selected = args.page, args.session, None
+    print(
+        f"movi chat — page {page}, session {session}, role {args.role}. "
+        "Commands: :page NAME, :select TRIP_ID, :session ID, :quit"
+    )
+    while True:
+        try:
+            line = await asyncio.to_thread(input, f"{page}> ")
+        except EOFError:
+            return 0
+        line = line.strip()
+        if not line:
+            continue
+        if line.startswith(":"):
+            command, _, value = line[1:].partition(" ")
+            if command in ("quit", "exit", "q"):
+                return 0
+            if command == "page" and value:
+                page = value.strip()
+            elif command == "select":
+                selected = int(value) if value.strip().isdigit() else None
+            elif command == "session" and value:
+                session = value.strip()
+            print(f"page {page}, session {session}, selected trip {selected}")
+            continue
+        reply = await movi.handle(
+            line, page=page, session_id=session, user_id=args.user, selected_trip_id=selected
+        )
+        print(f"[{reply.status}] {reply.message}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="movi",
@@ -240,6 +320,33 @@ def build_parser() -> argparse.ArgumentParser:
         help="also write every wrong line as JSON to standard error",
     )
     bench.set_defaults(run=_bench, sync=True)
+
+    chat = commands.add_parser(
+        "chat",
+        help="talk to movi: an interactive session, or a script of JSON lines",
+        description=(
+            "An interactive session on the operations database (:page NAME, :select TRIP_ID, "
+            ":session ID switch context). With --script FILE (or - for standard input), read "
+            'JSON lines {"text", "page"?, "selected_trip_id"?} and print one reply per line '
+            "(--json for JSON). The same --session in a later process continues that "
+            "conversation, its pending confirmation included."
+        ),
+    )
+    chat.add_argument("--db", metavar="URL", help="database URL (default: $MOVI_DB_URL or movi.db)")
+    chat.add_argument("--page", default="busDashboard", help="busDashboard or manageRoute")
+    chat.add_argument("--session", default="cli", metavar="ID", help="conversation id")
+    chat.add_argument("--user", default="cli-user", metavar="U", help="user id for the audit log")
+    chat.add_argument(
+        "--role",
+        default="admin",
+        metavar="R",
+        help="viewer, operator, planner or admin (default admin)",
+    )
+    chat.add_argument("--today", type=_date, default=None, metavar="DATE", help="YYYY-MM-DD")
+    chat.add_argument("--script", metavar="FILE", help="JSON lines to play (- for stdin)")
+    chat.add_argument("--json", action="store_true", help="print each reply as JSON")
+    chat.add_argument("--trace", action="store_true", help="include each reply's trace")
+    chat.set_defaults(run=_chat)
     return parser
 
 

@@ -1,0 +1,133 @@
+"""Reads the executors share: a trip with its deployment, vehicle, driver and booking count.
+
+``lock=True`` selects the trip and its deployment ``FOR UPDATE`` (PostgreSQL); on SQLite the
+write transaction already holds the database lock (``BEGIN IMMEDIATE``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from movi.store.database import for_update
+from movi.store.schema import (
+    Booking,
+    BookingStatus,
+    DailyTrip,
+    Deployment,
+    Driver,
+    Route,
+    TripStatus,
+    Vehicle,
+)
+
+#: Two trips of one vehicle or driver closer than this overlap (a shuttle run and its return).
+OVERLAP = timedelta(hours=2)
+
+
+@dataclass
+class TripView:
+    trip: DailyTrip
+    deployment: Deployment | None
+    vehicle: Vehicle | None
+    driver: Driver | None
+    booked: int
+
+    @property
+    def label(self) -> str:
+        return trip_label(self.trip)
+
+    def state(self) -> dict[str, Any]:
+        """The trip as the audit log keeps it (before/after)."""
+        return {
+            "trip_id": self.trip.trip_id,
+            "display_name": self.trip.display_name,
+            "trip_date": self.trip.trip_date.isoformat(),
+            "departure_time": self.trip.departure_time.strftime("%H:%M"),
+            "live_status": str(self.trip.live_status),
+            "delay_minutes": self.trip.delay_minutes,
+            "version": self.trip.version,
+            "vehicle_id": self.deployment.vehicle_id if self.deployment else None,
+            "driver_id": self.deployment.driver_id if self.deployment else None,
+            "vehicle": self.vehicle.registration_number if self.vehicle else None,
+            "driver": self.driver.name if self.driver else None,
+            "confirmed_bookings": self.booked,
+        }
+
+
+def trip_label(trip: DailyTrip) -> str:
+    return f"{trip.display_name} (trip {trip.trip_id}, {trip.trip_date.isoformat()})"
+
+
+async def booked(session: AsyncSession, trip_id: int) -> int:
+    found = await session.scalar(
+        select(func.count())
+        .select_from(Booking)
+        .where(Booking.trip_id == trip_id, Booking.status == BookingStatus.CONFIRMED)
+    )
+    return int(found or 0)
+
+
+async def trip_view(session: AsyncSession, trip_id: int, *, lock: bool = False) -> TripView | None:
+    statement = select(DailyTrip).where(DailyTrip.trip_id == trip_id)
+    trip = await session.scalar(for_update(statement) if lock else statement)
+    if trip is None:
+        return None
+    dep_statement = select(Deployment).where(Deployment.trip_id == trip_id)
+    deployment = await session.scalar(for_update(dep_statement) if lock else dep_statement)
+    vehicle = driver = None
+    if deployment is not None and deployment.vehicle_id is not None:
+        vehicle = await session.get(Vehicle, deployment.vehicle_id)
+    if deployment is not None and deployment.driver_id is not None:
+        driver = await session.get(Driver, deployment.driver_id)
+    return TripView(trip, deployment, vehicle, driver, await booked(session, trip_id))
+
+
+def _minutes(value: time) -> int:
+    return value.hour * 60 + value.minute
+
+
+async def overlapping_trip(
+    session: AsyncSession,
+    *,
+    trip: DailyTrip,
+    vehicle_id: int | None = None,
+    driver_id: int | None = None,
+) -> DailyTrip | None:
+    """Another live trip that day, within ``OVERLAP`` of this one, with the same vehicle/driver."""
+    column = Deployment.vehicle_id if vehicle_id is not None else Deployment.driver_id
+    wanted = vehicle_id if vehicle_id is not None else driver_id
+    rows = await session.scalars(
+        select(DailyTrip)
+        .join(Deployment, Deployment.trip_id == DailyTrip.trip_id)
+        .where(
+            DailyTrip.trip_date == trip.trip_date,
+            DailyTrip.trip_id != trip.trip_id,
+            DailyTrip.live_status.not_in([TripStatus.CANCELLED, TripStatus.COMPLETED]),
+            column == wanted,
+        )
+    )
+    mine = _minutes(trip.departure_time)
+    window = OVERLAP.total_seconds() / 60
+    for other in rows:
+        if abs(_minutes(other.departure_time) - mine) < window:
+            return other
+    return None
+
+
+async def route_of(session: AsyncSession, trip: DailyTrip) -> Route | None:
+    return await session.get(Route, trip.route_id)
+
+
+def is_past(trip: DailyTrip, now: datetime) -> bool:
+    """Whether the trip's departure (plus its delay) is already behind us."""
+    departure = datetime.combine(trip.trip_date, trip.departure_time, tzinfo=now.tzinfo)
+    return departure + timedelta(minutes=trip.delay_minutes or 0) < now
+
+
+def trip_day_is_past(trip: DailyTrip, today: date) -> bool:
+    return trip.trip_date < today
