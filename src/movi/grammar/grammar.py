@@ -64,6 +64,7 @@ _TRAILER = re.compile(
 _SELECTED = re.compile(r"selected|current|this|that|same", re.IGNORECASE)
 _NAME_BREAK = re.compile(r"[,;()\[\]:=>→]|->")
 _BARE_ORDINAL = re.compile(r"^(?:the\s+)?\d{1,2}(?:st|nd|rd|th)$", re.IGNORECASE)
+_PAIR_GLUE = re.compile(r"and|with|n|&|,|will take|along with|plus|aur|with vehicle|and vehicle")
 _QUESTION_START = re.compile(
     r"^\s*(?:is|are|has|have|did|does|do(?!\s+not)|was|were|will|would|can|could|should|what|which|who|"
     r"whom|whose|where|when|how|why|any)\b",
@@ -423,6 +424,8 @@ class Grammar:
             present.add("$trip")
         if any(not self._is_trip_name(a, c) for c in a.chunks):
             present.add("$name")
+        if self._person_pair(a):
+            present.add("$person_pair")
         if a.text.rstrip().endswith("?") or _QUESTION_START.match(a.text):
             present.add("$question")
         if a.chunks:
@@ -844,6 +847,20 @@ class Grammar:
             free = [c for c in a.chunks if c.start not in used and not self._is_trip_name(a, c)]
             if free:
                 slots[fallback] = free[0].text
+
+    def _person_pair(self, a: Analysis) -> bool:
+        """A name joined to a registration ("Ramesh and KA01AB1234", "KA01AB1234 with Ramesh")."""
+        for plate in a.of("registration"):
+            for chunk in a.chunks:
+                if chunk.end <= plate.start:
+                    gap = a.text[chunk.end : plate.start]
+                elif plate.end <= chunk.start:
+                    gap = a.text[plate.end : chunk.start]
+                else:
+                    continue
+                if _PAIR_GLUE.fullmatch(gap.strip().lower()) and not self._is_trip_name(a, chunk):
+                    return True
+        return False
 
     def _is_trip_name(self, a: Analysis, chunk: Span) -> bool:
         """A chunk that names a trip: followed by "trip", or right beside a time."""

@@ -45,6 +45,7 @@ BUILTIN_CLASSES = frozenset(
         "$name_subject",
         "$name",
         "$question",
+        "$person_pair",
     }
 )
 
