@@ -270,7 +270,8 @@ class _Run:
 
     async def command(self, intent: Intent) -> Reply:
         movi = self.movi
-        self.ctx = await self.with_usage(self.ctx)
+        if intent.action in EXECUTORS and EXECUTORS[intent.action].write:
+            self.ctx = await self.with_usage(self.ctx)  # limits concern writes only
         gate = movi.policy.gate(intent.action, self.ctx) if intent.action != "unknown" else None
         if gate is not None:
             self.step("policy", f"{gate.code}: {gate.message}")

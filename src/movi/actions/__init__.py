@@ -1,6 +1,16 @@
 """Executors for the catalogue's actions; importing this package registers them all."""
 
-from movi.actions import bookings, fleet, trips
+from movi.actions import bookings, fleet, insights, trips
 from movi.actions.registry import EXECUTORS, Executor, Job, NotApplicable, Outcome
 
-__all__ = ["EXECUTORS", "Executor", "Job", "NotApplicable", "Outcome", "bookings", "fleet", "trips"]
+__all__ = [
+    "EXECUTORS",
+    "Executor",
+    "Job",
+    "NotApplicable",
+    "Outcome",
+    "bookings",
+    "fleet",
+    "insights",
+    "trips",
+]

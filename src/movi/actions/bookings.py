@@ -128,7 +128,8 @@ async def _add_check(session: AsyncSession, job: Job, ctx: Context) -> list[Cons
         found.append(
             Consequence(
                 code="over_capacity",
-                message=f"{view.label} would have {view.booked + count} bookings for {capacity} seats.",
+                message=f"{view.label} would have {view.booked + count} bookings "
+                f"for {capacity} seats.",
                 data={
                     "trip_label": view.label,
                     "booked": view.booked,
