@@ -29,7 +29,15 @@ from movi.intent import Intent
 from movi.parser import grammar as shared_grammar
 from movi.policy import Context, Decision, Policy
 from movi.reply import Consequence, Option, Reply, Status, TraceStep
-from movi.resolve import resolve_driver, resolve_trip, resolve_vehicle, resolve_vehicle_desc
+from movi.resolve import (
+    resolve_driver,
+    resolve_path,
+    resolve_route,
+    resolve_stop,
+    resolve_trip,
+    resolve_vehicle,
+    resolve_vehicle_desc,
+)
 from movi.resolve.resolution import Resolution
 from movi.store import (
     create_schema,
@@ -393,6 +401,17 @@ class _Run:
                 query="",
                 note="Which vehicle? Give its registration, e.g. KA-01-AB-1234.",
             )
+        if need in ("stop", "path", "route"):
+            value = slots.get(need)
+            if not value:
+                return Resolution(
+                    entity=need,
+                    status="missing",
+                    query="",
+                    note=f"Which {need}? Give its name.",
+                )
+            finder = {"stop": resolve_stop, "path": resolve_path, "route": resolve_route}[need]
+            return await finder(session, str(value))
         if need == "driver":
             if slots.get("driver"):
                 return await resolve_driver(session, str(slots["driver"]))

@@ -1,6 +1,6 @@
 """Executors for the catalogue's actions; importing this package registers them all."""
 
-from movi.actions import bookings, fleet, insights, trips
+from movi.actions import bookings, fleet, insights, network, trips
 from movi.actions.registry import EXECUTORS, Executor, Job, NotApplicable, Outcome
 
 __all__ = [
@@ -12,5 +12,6 @@ __all__ = [
     "bookings",
     "fleet",
     "insights",
+    "network",
     "trips",
 ]
