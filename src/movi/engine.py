@@ -210,6 +210,7 @@ class _Run:
         self.role = role
         self.selected_trip_id = selected_trip_id
         self.trace: list[TraceStep] = []
+        self.simulating = False
         self.intent: Intent | None = None
         self.state: SessionState | None = None
         now = movi._now()
@@ -311,7 +312,31 @@ class _Run:
             return self.reply("completed", _HELP, action="help")
         if job.action == "explain_decision":
             return self.explain()
+        if job.action == "simulate_action":
+            return await self.simulate(job)
         return await self.resolve_and_run(job)
+
+    async def simulate(self, job: Job) -> Reply:
+        """A dry run: resolution, consequences and the policy's verdict, and no write at all."""
+        slots = dict(job.slots)
+        target = str(slots.pop("target_action", "") or "")
+        if target not in EXECUTORS or target == "simulate_action":
+            return self.reply(
+                "needs_clarification",
+                "What should I simulate? For example 'what happens if I cancel trip 42'.",
+                action="simulate_action",
+            )
+        gate = self.movi.policy.gate(target, self.ctx)
+        if gate is not None:
+            self.step("simulate", f"{target} would be refused: {gate.code}")
+            return self.reply(
+                "completed",
+                f"Simulation: that would be refused — {gate.message} Nothing was changed.",
+                action="simulate_action",
+            )
+        self.simulating = True
+        reply = await self.resolve_and_run(Job(action=target, slots=slots, source=job.source))
+        return reply.model_copy(update={"action": "simulate_action"})
 
     async def ask_to_confirm_reading(self, intent: Intent) -> Reply:
         """A low-confidence reading is offered back as a question, never acted on."""
@@ -478,7 +503,7 @@ class _Run:
         options = [
             Option(number=i, label=m.label, id=m.id) for i, m in enumerate(matches[:5], start=1)
         ]
-        if options and job.action:
+        if options and job.action and not self.simulating:
             pending = Conversations.new_pending(
                 "clarification",
                 job.dump(),
@@ -499,6 +524,12 @@ class _Run:
     async def decide_and_run(self, job: Job) -> Reply:
         executor = EXECUTORS[job.action]
         if not executor.write:
+            if self.simulating:
+                return self.reply(
+                    "completed",
+                    f"Simulation: {_describe_job(job)} only reads; it changes nothing.",
+                    action=job.action,
+                )
             return await self.read(job)
         consequences: list[Consequence] = []
         if executor.check is not None:
@@ -511,6 +542,8 @@ class _Run:
         decision = self.movi.policy.decide(job.action, consequences, self.ctx)
         self.step("decide", f"{decision.verdict} ({decision.rule})")
         await self.remember(job.action, decision)
+        if self.simulating:
+            return self.simulated(job, decision, consequences)
         if decision.verdict == "refuse":
             return self.reply(
                 "rejected", decision.message, action=job.action, consequences=consequences
@@ -518,6 +551,25 @@ class _Run:
         if decision.verdict == "confirm":
             return await self.ask_confirmation(job, decision, consequences)
         return await self.execute(job, consequences)
+
+    def simulated(self, job: Job, decision: Decision, consequences: list[Consequence]) -> Reply:
+        what = {
+            "refuse": "it would be refused",
+            "confirm": "I would ask you to confirm first",
+            "proceed": "it would go ahead",
+        }[decision.verdict]
+        facts = " ".join(c.message for c in consequences) or "Nothing else is affected."
+        message = (
+            f"Simulation of {_describe_job(job)}: {what}. {facts} "
+            f"({decision.message}) Nothing was changed."
+        )
+        return self.reply(
+            "completed",
+            message,
+            action=job.action,
+            consequences=consequences,
+            data={"target_action": job.action, "verdict": decision.verdict, "rule": decision.rule},
+        )
 
     async def read(self, job: Job) -> Reply:
         async with read_only(self.movi.engine) as session:

@@ -1,6 +1,6 @@
 """Executors for the catalogue's actions; importing this package registers them all."""
 
-from movi.actions import bookings, fleet, insights, network, trips
+from movi.actions import bookings, fleet, insights, network, trips, undo
 from movi.actions.registry import EXECUTORS, Executor, Job, NotApplicable, Outcome
 
 __all__ = [
@@ -14,4 +14,5 @@ __all__ = [
     "insights",
     "network",
     "trips",
+    "undo",
 ]

@@ -7,12 +7,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from movi.actions.fleet import _cancel_bookings
 from movi.actions.registry import AuditEntry, Job, NotApplicable, Outcome, check, executor
 from movi.actions.trips import bookings_affected, load, trip_state
 from movi.policy.decision import Context
 from movi.reply import Consequence
-from movi.store.queries import trip_label
+from movi.store.queries import cancel_bookings, trip_label
 from movi.store.schema import AuditLog, Booking, BookingStatus, DailyTrip
 
 ADDED_BY_OPERATOR = "Added by operator"
@@ -99,18 +98,23 @@ async def add_bookings(session: AsyncSession, job: Job, ctx: Context) -> Outcome
     view = await load(session, job, lock=True)
     before = view.state()
     created = datetime.now(UTC)
-    for i in range(count):
-        session.add(
-            Booking(
-                trip_id=view.trip.trip_id,
-                employee_name=ADDED_BY_OPERATOR,
-                office=None,
-                status=BookingStatus.CONFIRMED,
-                created_at=created + timedelta(microseconds=i),
-            )
+    added = [
+        Booking(
+            trip_id=view.trip.trip_id,
+            employee_name=ADDED_BY_OPERATOR,
+            office=None,
+            status=BookingStatus.CONFIRMED,
+            created_at=created + timedelta(microseconds=i),
         )
+        for i in range(count)
+    ]
+    session.add_all(added)
     await session.flush()
-    after = {**before, "confirmed_bookings": view.booked + count}
+    after = {
+        **before,
+        "confirmed_bookings": view.booked + count,
+        "added_booking_ids": [b.booking_id for b in added],
+    }
     return Outcome(
         f"Added {count} bookings to {view.label} (now {view.booked + count}).",
         data=after,
@@ -148,10 +152,14 @@ async def reduce_bookings(session: AsyncSession, job: Job, ctx: Context) -> Outc
     if view.booked == 0:
         raise NotApplicable(f"{view.label} has no confirmed bookings.")
     before = view.state()
-    cancelled = await _cancel_bookings(session, view.trip.trip_id, limit=count)
-    after = {**before, "confirmed_bookings": view.booked - cancelled}
+    cancelled = await cancel_bookings(session, view.trip.trip_id, limit=count)
+    after = {
+        **before,
+        "confirmed_bookings": view.booked - len(cancelled),
+        "cancelled_booking_ids": cancelled,
+    }
     return Outcome(
-        f"Cancelled the {cancelled} latest bookings of {view.label}.",
+        f"Cancelled the {len(cancelled)} latest bookings of {view.label}.",
         data=after,
         audit=[AuditEntry("trip", view.trip.trip_id, before, after)],
     )
@@ -163,10 +171,10 @@ async def cancel_all_bookings(session: AsyncSession, job: Job, ctx: Context) -> 
     if view.booked == 0:
         raise NotApplicable(f"{view.label} has no confirmed bookings.")
     before = view.state()
-    cancelled = await _cancel_bookings(session, view.trip.trip_id)
-    after = {**before, "confirmed_bookings": 0}
+    cancelled = await cancel_bookings(session, view.trip.trip_id)
+    after = {**before, "confirmed_bookings": 0, "cancelled_booking_ids": cancelled}
     return Outcome(
-        f"Cancelled all {cancelled} bookings of {view.label}.",
+        f"Cancelled all {len(cancelled)} bookings of {view.label}.",
         data=after,
         audit=[AuditEntry("trip", view.trip.trip_id, before, after)],
     )

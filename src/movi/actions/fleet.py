@@ -12,10 +12,8 @@ from movi.actions.registry import AuditEntry, Job, NotApplicable, Outcome, check
 from movi.actions.trips import bookings_affected, load, trip_state
 from movi.policy.decision import Context
 from movi.reply import Consequence
-from movi.store.queries import TripView, overlapping_trip, trip_label
+from movi.store.queries import TripView, cancel_bookings, overlapping_trip, trip_label
 from movi.store.schema import (
-    Booking,
-    BookingStatus,
     DailyTrip,
     Deployment,
     Driver,
@@ -298,7 +296,7 @@ async def remove_vehicle(session: AsyncSession, job: Job, ctx: Context) -> Outco
     removed = view.vehicle.registration_number
     await _deploy(session, view, clear_vehicle=True)
     # Without a vehicle there are no seats: the bookings go, as the confirmation said.
-    cancelled = await _cancel_bookings(session, view.trip.trip_id)
+    cancelled = await cancel_bookings(session, view.trip.trip_id)
     _touch(view)
     await session.flush()
     after = {
@@ -307,8 +305,9 @@ async def remove_vehicle(session: AsyncSession, job: Job, ctx: Context) -> Outco
         "vehicle": None,
         "confirmed_bookings": 0,
         "version": view.trip.version,
+        "cancelled_booking_ids": cancelled,
     }
-    note = f"; {cancelled} bookings cancelled" if cancelled else ""
+    note = f"; {len(cancelled)} bookings cancelled" if cancelled else ""
     return Outcome(
         f"Removed {removed} from {view.label}{note}.",
         data=after,
@@ -350,21 +349,6 @@ async def _remove_driver_check(session: AsyncSession, job: Job, ctx: Context) ->
         message = f"{view.label} has no driver to remove."
         return [Consequence(code="nothing_to_do", message=message, data={"message": message})]
     return [*trip_state(view, ctx), *bookings_affected(view)]
-
-
-async def _cancel_bookings(session: AsyncSession, trip_id: int, limit: int | None = None) -> int:
-    statement = (
-        select(Booking)
-        .where(Booking.trip_id == trip_id, Booking.status == BookingStatus.CONFIRMED)
-        .order_by(Booking.created_at.desc(), Booking.booking_id.desc())
-    )
-    if limit is not None:
-        statement = statement.limit(limit)
-    rows = list(await session.scalars(statement))
-    for booking in rows:
-        booking.status = BookingStatus.CANCELLED
-    await session.flush()
-    return len(rows)
 
 
 # --- vehicles --------------------------------------------------------------------------------

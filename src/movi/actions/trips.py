@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from movi.actions.registry import AuditEntry, Job, NotApplicable, Outcome, check, executor
 from movi.policy.decision import Context
 from movi.reply import Consequence
-from movi.store.queries import TripView, trip_label, trip_view
+from movi.store.queries import TripView, cancel_bookings, trip_label, trip_view
 from movi.store.schema import (
     Booking,
     BookingStatus,
@@ -146,17 +146,14 @@ async def cancel_trip(session: AsyncSession, job: Job, ctx: Context) -> Outcome:
     view = await load(session, job, lock=True)
     before = view.state()
     _bump(view, live_status=TripStatus.CANCELLED)
-    await session.execute(
-        update(Booking)
-        .where(Booking.trip_id == view.trip.trip_id, Booking.status == BookingStatus.CONFIRMED)
-        .values(status=BookingStatus.CANCELLED)
-    )
+    cancelled = await cancel_bookings(session, view.trip.trip_id)
     await session.flush()
     after = {
         **before,
         "live_status": "CANCELLED",
         "confirmed_bookings": 0,
         "version": view.trip.version,
+        "cancelled_booking_ids": cancelled,
     }
     note = f" and its {view.booked} bookings" if view.booked else ""
     return Outcome(

@@ -37,9 +37,10 @@ drops the same ones, so a database pre-filter and the Python check always agree.
 NAME_MATCH_CUTOFF = 88.0
 """Least ``WRatio`` for a place, path, route or trip name to count as the one meant.
 
-WRatio scores a whole word of a longer name at 90 ("manyata" → "Manyata Express") and one typo
-in a word of six or more letters at 92-97 ("whitefeld shuttle", "manyata exprss"); 88 keeps
-both and leaves out two-typo guesses (≈ 80-85), which become suggestions instead."""
+WRatio gives a whole word of a longer name 90 ("manyata" → "Manyata Express") and a letter or
+two dropped or changed in a longer name 89-97 ("whtefeld shutle" 90.9, "bagr tech prk" 92.9);
+below 88 the query shares too little ("manyata exp" 84.6, "koramangala route 8" vs "Path-8"
+85.5) and the name is only suggested. The word check (:func:`words_agree`) does the rest."""
 
 NAME_MARGIN = 5.0
 """How far the best eligible name must lead the next eligible one to be found, not ambiguous:

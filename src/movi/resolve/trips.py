@@ -30,6 +30,7 @@ from movi.resolve.names import (
     pick_name,
     shown,
     split_display_name,
+    split_time_suffix,
 )
 from movi.resolve.resolution import MAX_OPTIONS, Match, Resolution
 from movi.store.schema import DailyTrip, TripStatus
@@ -216,7 +217,7 @@ async def resolve_trip(
 
     name = str(raw_name).strip() if raw_name is not None else ""
     if name:
-        typed_name, typed_time = split_display_name(name)
+        typed_name, typed_time = split_time_suffix(name)
         if typed_time is not None and at is None:
             name, at = typed_name, typed_time
             trace.append(f"time {_hhmm(at)} read from the name")
@@ -260,19 +261,15 @@ async def _by_name(
             f"{counted(len(candidates), 'trip')} named {candidates[0].name!r} on {day.isoformat()}"
         )
     else:
-        displays = list(
-            await session.scalars(
-                select(DailyTrip.display_name).where(DailyTrip.trip_date == day).distinct()
-            )
-        )
-        day_names = sorted({split_display_name(d)[0] for d in displays})
+        # No exact name: the day's trips (one index range), their names ranked by rapidfuzz.
+        day_trips = await _fetch(session, on_day)
+        day_names = sorted({t.name for t in day_trips})
         trace.append(f"{counted(len(day_names), 'trip name')} on {day.isoformat()}")
         pick = pick_name(name, [(n, n) for n in day_names], noun="trip name", cutoffs=PLACE_CUTOFFS)
         trace.extend(pick.trace)
-        scores = {s.name: s.score for s in pick.ranked[:MAX_OPTIONS]}
-        wanted = [d for d in displays if split_display_name(d)[0] in scores]
-        rows = await _fetch(session, on_day.where(DailyTrip.display_name.in_(wanted)))
-        scored = [Scored(t, t.name, scores[t.name]) for t in rows]
+        kept = pick.ranked if pick.status != "missing" else pick.ranked[:MAX_OPTIONS]
+        scores = {s.name: s.score for s in kept}
+        scored = [Scored(t, t.name, scores[t.name]) for t in day_trips if t.name in scores]
         if pick.status == "missing":
             return await _name_missing(
                 session, name, at, day, scored, query=query, today=today, trace=trace
@@ -352,23 +349,23 @@ async def _by_time(
 
 async def _same_name_nearby(
     session: AsyncSession,
-    keys: set[str],
-    day: date,
+    names: Iterable[str],
     *,
     first: date,
     last: date,
-    exclude: set[int],
+    skip_day: date | None = None,
+    skip_trip: int | None = None,
 ) -> list[_Trip]:
-    """Trips between ``first`` and ``last`` (not on ``day``) whose name has one of ``keys``."""
+    """Trips from ``first`` to ``last`` named like one of ``names`` (compared as keys)."""
     found: list[_Trip] = []
-    for key in sorted(keys):
-        stmt = select(*_COLUMNS).where(
-            DailyTrip.trip_date >= first, DailyTrip.trip_date <= last, DailyTrip.trip_date != day
-        )
+    for key in sorted({name_key(n) for n in names}):
+        stmt = select(*_COLUMNS).where(DailyTrip.trip_date >= first, DailyTrip.trip_date <= last)
+        if skip_day is not None:
+            stmt = stmt.where(DailyTrip.trip_date != skip_day)
         found.extend(
             t
             for t in await _fetch(session, _by_name_key(stmt, key))
-            if name_key(t.name) == key and t.trip_id not in exclude
+            if name_key(t.name) == key and t.trip_id != skip_trip
         )
     return found
 
@@ -401,11 +398,10 @@ async def _name_missing(
     """No trip of that name on the day: the same name on nearby days, then similar names."""
     nearby = await _same_name_nearby(
         session,
-        {name_key(name)},
-        day,
+        [name],
         first=day - timedelta(days=NEARBY_DAYS),
         last=day + timedelta(days=NEARBY_DAYS),
-        exclude=set(),
+        skip_day=day,
     )
     nearby.sort(key=lambda t: _closeness(t, day, at, today))
     similar = sorted(similar, key=lambda s: (-s.score, *_closeness(s.item, day, at, today)))
@@ -435,23 +431,22 @@ async def _time_missing(
     others = sorted(same_name, key=lambda s: (-s.score, *_closeness(s.item, day, at, today)))
     nearby = await _same_name_nearby(
         session,
-        {name_key(s.name) for s in same_name},
-        day,
+        [s.name for s in same_name],
         first=day - timedelta(days=NEARBY_DAYS),
         last=day + timedelta(days=NEARBY_DAYS),
-        exclude=set(),
+        skip_day=day,
     )
     nearby = [t for t in nearby if t.departure_time == at]
     nearby.sort(key=lambda t: _closeness(t, day, at, today))
     runs = ", ".join(sorted({_hhmm(s.item.departure_time) for s in same_name}))
-    shown_name = same_name[0].name
+    shown_name = " / ".join(sorted({s.name for s in same_name}))
     trace.append(
-        f"{shown_name!r} runs at {runs} on {day.isoformat()}; {len(nearby)} trips at "
-        f"{_hhmm(at)} within {NEARBY_DAYS} days"
+        f"{shown_name!r} runs at {runs} on {day.isoformat()}; {counted(len(nearby), 'trip')} "
+        f"at {_hhmm(at)} within {NEARBY_DAYS} days"
     )
-    options = [_match(s.item, s.score, today) for s in others] + [
-        _match(t, 100.0, today) for t in nearby
-    ]
+    options = [
+        _match(s.item, min(s.score, _time_score(s.item.departure_time, at)), today) for s in others
+    ] + [_match(t, 100.0, today) for t in nearby]
     return _missing(
         query,
         f"No {shown_name} trip at {_hhmm(at)} on {day.isoformat()}; it runs at {runs}.",
@@ -486,7 +481,7 @@ async def _found(
     first = max(today, trip.trip_date - timedelta(days=NEARBY_DAYS))
     last = max(today, trip.trip_date) + timedelta(days=NEARBY_DAYS)
     similar = await _same_name_nearby(
-        session, {name_key(trip.name)}, date.min, first=first, last=last, exclude={trip.trip_id}
+        session, [trip.name], first=first, last=last, skip_trip=trip.trip_id
     )
     similar = [t for t in similar if t.active(today)]
     similar.sort(key=lambda t: _closeness(t, trip.trip_date, trip.departure_time, today))

@@ -34,8 +34,8 @@ from movi.store.schema import (
 
 REGISTRATION_SUGGEST_CUTOFF = 70.0
 """Least ``ratio`` between registration keys for a plate to be suggested. Keys are about ten
-characters, so one wrong or swapped character scores 80-90 and three wrong ones 70; a
-suggestion is only ever offered, never taken for the plate typed."""
+characters: one wrong or swapped character scores 90, two 80, three 70. A suggestion is only
+ever offered, never taken for the plate typed."""
 
 BUSY_WINDOW_MINUTES = 120
 """A vehicle deployed on a trip departing this close to the asked departure is busy (the demo

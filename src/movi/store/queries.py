@@ -87,6 +87,24 @@ async def trip_view(session: AsyncSession, trip_id: int, *, lock: bool = False) 
     return TripView(trip, deployment, vehicle, driver, await booked(session, trip_id))
 
 
+async def cancel_bookings(
+    session: AsyncSession, trip_id: int, limit: int | None = None
+) -> list[int]:
+    """Cancel a trip's confirmed bookings (the latest ``limit`` ones); their ids, for undo."""
+    statement = (
+        select(Booking)
+        .where(Booking.trip_id == trip_id, Booking.status == BookingStatus.CONFIRMED)
+        .order_by(Booking.created_at.desc(), Booking.booking_id.desc())
+    )
+    if limit is not None:
+        statement = statement.limit(limit)
+    rows = list(await session.scalars(statement))
+    for booking in rows:
+        booking.status = BookingStatus.CANCELLED
+    await session.flush()
+    return [b.booking_id for b in rows]
+
+
 def _minutes(value: time) -> int:
     return value.hour * 60 + value.minute
 
