@@ -58,18 +58,9 @@ async def _db_init(args: argparse.Namespace) -> int:
 
 
 async def _demo(args: argparse.Namespace) -> int:
-    from movi.store import create_schema, drop_schema, make_engine
-    from movi.store.demo import DemoSpec, build_demo, describe
+    from movi.demo import play
 
-    engine = make_engine(args.db)
-    try:
-        await drop_schema(engine)
-        await create_schema(engine)
-        summary = await build_demo(engine, DemoSpec(today=args.today or date.today()))
-    finally:
-        await engine.dispose()
-    print(f"movi demo database: {args.db}")
-    print(describe(summary))
+    await play(args.db, today=args.today or date.today())
     return 0
 
 
@@ -257,8 +248,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser(
         "demo",
-        help="build the embedded SQLite demo database and show what is in it",
-        description="Rebuild the demo database (default movi.db) from scratch and summarise it.",
+        help="build the embedded SQLite demo database and play a scripted conversation",
+        description=(
+            "Rebuild the demo database (default movi.db) from scratch, summarise it, and play a "
+            "short scripted conversation: a read, an assignment, a confirmation with booking "
+            "numbers, a choice between options, a page refusal, a bulk preview, a stop created, "
+            "a dry run and an undo."
+        ),
     )
     demo.add_argument("--db", metavar="URL", default=DEMO_DB_URL, help=f"default {DEMO_DB_URL}")
     demo.add_argument("--today", type=_date, default=None, metavar="DATE", help="YYYY-MM-DD")

@@ -35,7 +35,7 @@ def test_every_action_but_the_answers_has_a_pattern() -> None:
         if action in answers:
             continue
         assert spec.patterns, f"{action} has no pattern"
-    assert set(grammar.whole) == {"confirm", "deny", "choose_option"}
+    assert set(grammar.whole) == {"confirm", "deny", "choose_option", "explain_decision"}
 
 
 def _variant(tmp_path: Path, change: object) -> Path:

@@ -12,7 +12,13 @@ from movi.actions.registry import AuditEntry, Job, NotApplicable, Outcome, check
 from movi.actions.trips import bookings_affected, load, trip_state
 from movi.policy.decision import Context
 from movi.reply import Consequence
-from movi.store.queries import TripView, cancel_bookings, overlapping_trip, trip_label
+from movi.store.queries import (
+    OVERLAP,
+    TripView,
+    cancel_bookings,
+    overlapping_trip,
+    trip_label,
+)
 from movi.store.schema import (
     DailyTrip,
     Deployment,
@@ -602,26 +608,30 @@ async def add_vehicle(session: AsyncSession, job: Job, ctx: Context) -> Outcome:
 
 
 async def _candidates(session: AsyncSession, view: TripView, needed: int) -> list[Vehicle]:
-    busy = (
-        select(Deployment.vehicle_id)
+    """Available vehicles big enough and not on another trip within ``OVERLAP`` of this one."""
+    same_day = await session.execute(
+        select(Deployment.vehicle_id, DailyTrip.departure_time)
         .join(DailyTrip, DailyTrip.trip_id == Deployment.trip_id)
         .where(
             DailyTrip.trip_date == view.trip.trip_date,
             Deployment.vehicle_id.is_not(None),
             DailyTrip.live_status != TripStatus.CANCELLED,
+            DailyTrip.trip_id != view.trip.trip_id,
         )
     )
+    mine = view.trip.departure_time.hour * 60 + view.trip.departure_time.minute
+    window = OVERLAP.total_seconds() / 60
+    busy = {
+        vehicle_id
+        for vehicle_id, departure in same_day.tuples()
+        if abs(departure.hour * 60 + departure.minute - mine) < window
+    }
     rows = await session.scalars(
         select(Vehicle)
-        .where(
-            Vehicle.status == VehicleStatus.AVAILABLE,
-            Vehicle.capacity >= needed,
-            Vehicle.vehicle_id.not_in(busy),
-        )
+        .where(Vehicle.status == VehicleStatus.AVAILABLE, Vehicle.capacity >= needed)
         .order_by(Vehicle.capacity, Vehicle.registration_number)
-        .limit(5)
     )
-    return list(rows)
+    return [v for v in rows if v.vehicle_id not in busy][:5]
 
 
 async def _recommend(session: AsyncSession, job: Job, *, alternate: bool) -> Outcome:

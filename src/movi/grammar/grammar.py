@@ -63,6 +63,7 @@ _TRAILER = re.compile(
 )
 _SELECTED = re.compile(r"selected|current|this|that|same", re.IGNORECASE)
 _NAME_BREAK = re.compile(r"[,;()\[\]:=>→]|->")
+_ANSWERS = ("confirm", "deny")
 _BARE_ORDINAL = re.compile(r"^(?:the\s+)?\d{1,2}(?:st|nd|rd|th)$", re.IGNORECASE)
 _PAIR_GLUE = re.compile(r"and|with|n|&|,|will take|along with|plus|aur|with vehicle|and vehicle")
 _QUESTION_START = re.compile(
@@ -448,7 +449,7 @@ class Grammar:
                 return Intent(action=action, confidence=0.95, trace=(f"whole answer: {action}",))
         for action, phrases in self.whole_sets.items():
             # "yes, cancel it", "no, keep it as it is": an answer word first, nothing new after.
-            if action == "choose_option" or a.mentions or a.displays or a.paths or len(words) > 6:
+            if action not in _ANSWERS or a.mentions or a.displays or a.paths or len(words) > 6:
                 continue
             lead = _leading(words, phrases)
             if lead and lead < len(words):
