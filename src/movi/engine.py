@@ -410,13 +410,21 @@ class _Run:
             if slots.get("vehicle"):
                 return await resolve_vehicle(session, str(slots["vehicle"]))
             if need == "vehicle_ref" and slots.get("vehicle_desc"):
-                day = self.ctx.today
+                day, departure, booked = self.ctx.today, None, 0
                 if "trip" in job.ids:
                     view = await trip_view(session, job.ids["trip"])
                     if view is not None:
-                        day = view.trip.trip_date
+                        day, departure, booked = (
+                            view.trip.trip_date,
+                            view.trip.departure_time,
+                            view.booked,
+                        )
                 return await resolve_vehicle_desc(
-                    session, str(slots["vehicle_desc"]), trip_date=day
+                    session,
+                    str(slots["vehicle_desc"]),
+                    trip_date=day,
+                    min_capacity=booked,
+                    departure_time=departure,
                 )
             if job.action == "get_audit_trail":
                 return None

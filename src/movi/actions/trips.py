@@ -206,9 +206,14 @@ async def update_trip_time(session: AsyncSession, job: Job, ctx: Context) -> Out
     if view.trip.departure_time == new_time:
         raise NotApplicable(f"{view.label} already departs at {new_time.strftime('%H:%M')}.")
     before = view.state()
-    _bump(view, departure_time=new_time)
+    _bump(view, departure_time=new_time, display_name=_retimed(view.trip.display_name, new_time))
     await session.flush()
-    after = {**before, "departure_time": new_time.strftime("%H:%M"), "version": view.trip.version}
+    after = {
+        **before,
+        "departure_time": new_time.strftime("%H:%M"),
+        "display_name": view.trip.display_name,
+        "version": view.trip.version,
+    }
     return Outcome(
         f"{view.label} now departs at {new_time.strftime('%H:%M')}.",
         data=after,
@@ -232,6 +237,7 @@ async def reschedule_trip(session: AsyncSession, job: Job, ctx: Context) -> Outc
     values: dict[str, Any] = {"trip_date": new_date}
     if new_time is not None:
         values["departure_time"] = new_time
+        values["display_name"] = _retimed(view.trip.display_name, new_time)
     _bump(view, **values)
     await session.flush()
     after = {**before, "trip_date": new_date.isoformat(), "version": view.trip.version}
@@ -409,6 +415,11 @@ async def _bulk_preview(session: AsyncSession, job: Job, ctx: Context) -> list[C
 
 
 # --- slot values -----------------------------------------------------------------------------
+
+
+def _retimed(display_name: str, new_time: time) -> str:
+    """ "Path-2 - 08:00" moved to 09:15 reads "Path-2 - 09:15": the label follows the time."""
+    return f"{display_name.rsplit(' - ', 1)[0]} - {new_time.strftime('%H:%M')}"
 
 
 def _time(value: Any) -> time | None:

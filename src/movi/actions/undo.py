@@ -243,6 +243,7 @@ async def _restore_trip(
     trip.live_status = TripStatus(before["live_status"])
     trip.delay_minutes = int(before.get("delay_minutes") or 0)
     trip.departure_time = time.fromisoformat(before["departure_time"])
+    trip.display_name = before.get("display_name", trip.display_name)
     trip.trip_date = date.fromisoformat(before["trip_date"])
     if "vehicle_id" in before or "driver_id" in before:
         deployment = view.deployment
