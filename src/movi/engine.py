@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 import movi.actions  # noqa: F401  (registers the executors)
+from movi import wizard
 from movi.actions.registry import EXECUTORS, Job, NotApplicable, Outcome
 from movi.conversation import Conversations, Pending, SessionState
 from movi.errors import ConcurrencyError, ConfigError, IntegrityViolation, StorageError
@@ -211,6 +212,7 @@ class _Run:
         self.selected_trip_id = selected_trip_id
         self.trace: list[TraceStep] = []
         self.simulating = False
+        self.force_confirm = False
         self.intent: Intent | None = None
         self.state: SessionState | None = None
         now = movi._now()
@@ -314,6 +316,56 @@ class _Run:
             return self.explain()
         if job.action == "simulate_action":
             return await self.simulate(job)
+        step = wizard.missing(job.action, job.slots)
+        if step is not None:
+            return await self.ask_step(job, step, "")
+        if job.action in wizard.WIZARDS:
+            self.force_confirm = True  # a creation ends with its summary to confirm
+        return await self.resolve_and_run(job)
+
+    async def ask_step(self, job: Job, step: wizard.Step, problem: str) -> Reply:
+        pending = Conversations.new_pending(
+            "wizard",
+            job.dump(),
+            ttl=self.movi.policy.confirmation_ttl,
+            now=self.ctx.now,
+            slot=step.slot,
+            question=step.question,
+        )
+        await self.save(pending)
+        self.step("wizard", f"{job.action}: asking for {step.slot}")
+        message = f"{problem} {step.question}".strip() + " (say 'cancel' to stop)"
+        return self.reply("needs_clarification", message, action=job.action)
+
+    async def wizard_answer(self, pending: Pending, intent: Intent) -> Reply:
+        job = Job.from_dump(pending.job)
+        step = next(s for s in wizard.WIZARDS[job.action] if s.slot == pending.slot)
+        if wizard.is_cancel(self.text) or (intent.action == "deny" and not step.optional):
+            await self.save(None)
+            return self.reply("cancelled", "Stopped; nothing was created.", action=job.action)
+        value, problem = wizard.read_answer(step, self.text, today=self.ctx.today)
+        existing = step.slot in ("route", "vehicle", "driver") or (
+            step.slot == "path" and job.action == "create_route"
+        )
+        if problem is None and value is not None and existing:
+            job.slots[step.slot] = value
+            async with read_only(self.movi.engine) as session:
+                found = await self.resolve(session, step.slot, job)
+            if found is not None and not found.found:
+                hint = ", ".join(o.label for o in found.options[:3])
+                problem = (found.note or f"I could not find that {step.slot}.") + (
+                    f" Did you mean {hint}?" if hint else ""
+                )
+        if problem is not None:
+            job.slots.pop(step.slot, None)
+            return await self.ask_step(job, step, problem)
+        job.slots[step.slot] = value
+        following = wizard.missing(job.action, job.slots)
+        if following is not None:
+            return await self.ask_step(job, following, "")
+        await self.save(None)
+        job.slots = {k: v for k, v in job.slots.items() if v is not None}
+        self.force_confirm = True
         return await self.resolve_and_run(job)
 
     async def simulate(self, job: Job) -> Reply:
@@ -370,8 +422,11 @@ class _Run:
                 action=job.action,
             )
         async with read_only(self.movi.engine) as session:
-            for need in executor.needs:
+            for wanted in executor.needs:
+                need = wanted.rstrip("?")
                 if need in job.ids or (need == "vehicle_ref" and "vehicle" in job.ids):
+                    continue
+                if wanted.endswith("?") and not job.slots.get(need):
                     continue
                 resolution = await self.resolve(session, need, job)
                 if resolution is None:
@@ -558,6 +613,11 @@ class _Run:
             )
         if decision.verdict == "confirm":
             return await self.ask_confirmation(job, decision, consequences)
+        if self.force_confirm:
+            summary = f"Ready to {_describe_job(job)}. Shall I go ahead?"
+            return await self.ask_confirmation(
+                job, decision.model_copy(update={"message": summary}), consequences
+            )
         return await self.execute(job, consequences)
 
     def simulated(self, job: Job, decision: Decision, consequences: list[Consequence]) -> Reply:
@@ -684,6 +744,8 @@ class _Run:
                     action=intent.action,
                 )
             return None
+        if pending.kind == "wizard":
+            return await self.wizard_answer(pending, intent)
         if intent.action == "deny":
             if not await self.save(None):
                 return self.reply("cancelled", "That was already answered.", action="deny")

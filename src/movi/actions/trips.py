@@ -16,10 +16,15 @@ from movi.store.schema import (
     Booking,
     BookingStatus,
     DailyTrip,
+    Deployment,
+    Driver,
+    DriverStatus,
     PathStop,
     Route,
     Stop,
     TripStatus,
+    Vehicle,
+    VehicleStatus,
 )
 
 BULK_PREVIEW = 5
@@ -438,3 +443,92 @@ def _date(value: Any) -> date | None:
         return date.fromisoformat(str(value))
     except ValueError:
         return None
+
+
+# --- a new trip ------------------------------------------------------------------------------
+
+
+@executor("create_trip_from_scratch", needs=("route", "vehicle?", "driver?"), write=True)
+async def create_trip_from_scratch(session: AsyncSession, job: Job, ctx: Context) -> Outcome:
+    route = await session.get(Route, job.ids["route"])
+    if route is None:
+        raise NotApplicable("that route no longer exists")
+    day = _date(job.slots.get("date")) or ctx.today
+    departure = _time(job.slots.get("trip_time")) or route.shift_time
+    name = f"{route.route_display_name.rsplit(' - ', 1)[0]} - {departure.strftime('%H:%M')}"
+    trip = DailyTrip(
+        route_id=route.route_id,
+        display_name=name,
+        trip_date=day,
+        departure_time=departure,
+        live_status=TripStatus.SCHEDULED,
+        delay_minutes=0,
+    )
+    session.add(trip)
+    await session.flush()
+    vehicle_id, driver_id = job.ids.get("vehicle"), job.ids.get("driver")
+    if vehicle_id is not None or driver_id is not None:
+        session.add(Deployment(trip_id=trip.trip_id, vehicle_id=vehicle_id, driver_id=driver_id))
+        await session.flush()
+    view = await trip_view(session, trip.trip_id)
+    after = view.state() if view else {"trip_id": trip.trip_id}
+    return Outcome(
+        f"Created {trip_label(trip)}" + (f": {describe(view)}" if view else "."),
+        data=after,
+        audit=[AuditEntry("trip", trip.trip_id, None, after)],
+    )
+
+
+@check("create_trip_from_scratch")
+async def _new_trip_check(session: AsyncSession, job: Job, ctx: Context) -> list[Consequence]:
+    route = await session.get(Route, job.ids["route"])
+    found: list[Consequence] = []
+    if route is None:
+        return found
+    day = _date(job.slots.get("date")) or ctx.today
+    departure = _time(job.slots.get("trip_time")) or route.shift_time
+    if day < ctx.today:
+        label = f"{route.route_display_name} on {day.isoformat()}"
+        found.append(
+            Consequence(
+                code="trip_past",
+                message=f"{label} is in the past.",
+                data={"trip_label": label, "trip_date": day.isoformat()},
+            )
+        )
+    existing = await session.scalar(
+        select(DailyTrip.trip_id).where(
+            DailyTrip.route_id == route.route_id,
+            DailyTrip.trip_date == day,
+            DailyTrip.departure_time == departure,
+            DailyTrip.live_status != TripStatus.CANCELLED,
+        )
+    )
+    if existing is not None:
+        message = f"{route.route_display_name} already runs on {day.isoformat()} (trip {existing})."
+        found.append(Consequence(code="nothing_to_do", message=message, data={"message": message}))
+    if "vehicle" in job.ids:
+        vehicle = await session.get(Vehicle, job.ids["vehicle"])
+        if vehicle is not None and vehicle.status != VehicleStatus.AVAILABLE:
+            found.append(
+                Consequence(
+                    code="vehicle_unavailable",
+                    message=f"{vehicle.registration_number} is {vehicle.status}.",
+                    data={
+                        "vehicle": vehicle.registration_number,
+                        "status": str(vehicle.status),
+                        "notes": vehicle.notes or "",
+                    },
+                )
+            )
+    if "driver" in job.ids:
+        driver = await session.get(Driver, job.ids["driver"])
+        if driver is not None and driver.status != DriverStatus.AVAILABLE:
+            found.append(
+                Consequence(
+                    code="driver_unavailable",
+                    message=f"{driver.name} is {driver.status}.",
+                    data={"driver": driver.name, "status": str(driver.status)},
+                )
+            )
+    return found
