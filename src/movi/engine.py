@@ -14,7 +14,7 @@ from __future__ import annotations
 import time as clock
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 from rapidfuzz import fuzz, process
 from sqlalchemy import func, select
@@ -27,6 +27,7 @@ from movi.conversation import Conversations, Pending, SessionState
 from movi.errors import ConcurrencyError, ConfigError, IntegrityViolation, StorageError
 from movi.grammar.grammar import Grammar
 from movi.intent import Intent
+from movi.llm import LLMConfig, LLMFallback, LLMResult
 from movi.parser import grammar as shared_grammar
 from movi.policy import Context, Decision, Policy
 from movi.reply import Consequence, Option, Reply, Status, TraceStep
@@ -71,6 +72,7 @@ class Movi:
         grammar: Grammar | None = None,
         threshold: float = DEFAULT_THRESHOLD,
         clock_now: Callable[[], datetime] | None = None,
+        llm: LLMConfig | LLMFallback | None = None,
     ) -> None:
         self.engine = engine
         self.sessions = session_factory(engine)
@@ -78,6 +80,7 @@ class Movi:
         self.policy = policy or Policy.load()
         self.grammar = grammar or shared_grammar()
         self.threshold = threshold
+        self.llm = LLMFallback(llm, spec=self.grammar.spec) if isinstance(llm, LLMConfig) else llm
         self._today = today
         self._role = role
         self._now = clock_now or (lambda: datetime.now(UTC))
@@ -92,23 +95,26 @@ class Movi:
         policy: Policy | None = None,
         threshold: float | None = None,
         create: bool = True,
-        llm: object | None = None,
+        llm: LLMConfig | Literal[False] | None = None,
     ) -> Movi:
         """Connect to ``url`` (default ``MOVI_DB_URL`` or the SQLite file ``movi.db``).
 
         ``role`` is the role of every user (a string) or a function from user id to role; a
         role may also be given per call to :meth:`handle`. The library never assumes one.
+        ``llm`` configures the LLM fallback (default: ``LLMConfig.from_env()``, no LLM when
+        ``MOVI_LLM_MODEL`` is unset; ``False``: never an LLM).
         """
-        if llm is not None:
-            raise ConfigError("the LLM fallback is not part of this version of movi yet")
+        config = LLMConfig.from_env() if llm is None else (None if llm is False else llm)
         engine = make_engine(database_url(url))
         if create:
             await create_schema(engine)
+        if threshold is None and config is not None:
+            threshold = config.threshold
         if threshold is None:
             import os
 
             threshold = float(os.environ.get("MOVI_LLM_THRESHOLD", DEFAULT_THRESHOLD))
-        return cls(engine, today=today, role=role, policy=policy, threshold=threshold)
+        return cls(engine, today=today, role=role, policy=policy, threshold=threshold, llm=config)
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -168,7 +174,7 @@ class Movi:
         )
 
     async def _record(self, run: _Run, reply: Reply, latency_ms: float) -> None:
-        intent = run.intent
+        intent, llm = run.intent, run.llm
         try:
             with mapped_errors():
                 async with self.sessions() as session, session.begin():
@@ -177,12 +183,16 @@ class Movi:
                             session_id=run.session_id,
                             user_id=run.user_id,
                             page=run.page,
-                            text=run.text[:4000],
+                            text=run.text.replace("\x00", "\ufffd")[:4000],  # PG text: no NUL
                             action=intent.action if intent else "unknown",
                             confidence=intent.confidence if intent else 0.0,
                             source=intent.source if intent else "rules",
                             status=reply.status,
                             latency_ms=latency_ms,
+                            llm_model=llm.model if llm else None,
+                            prompt_hash=llm.prompt_hash if llm else None,
+                            tokens=llm.tokens if llm else None,
+                            cost_usd=llm.cost_usd if llm else None,
                         )
                     )
         except StorageError:
@@ -214,6 +224,7 @@ class _Run:
         self.simulating = False
         self.force_confirm = False
         self.intent: Intent | None = None
+        self.llm: LLMResult | None = None
         self.state: SessionState | None = None
         now = movi._now()
         self.ctx = Context(
@@ -245,6 +256,14 @@ class _Run:
                 "rejected",
                 "The message is empty. Tell me what to do, e.g. 'cancel trip 42' or 'help'.",
             )
+        binary = _binary(self.text)
+        if binary is not None:
+            self.step("input", f"binary input: {binary}")
+            return self.reply(
+                "rejected",
+                f"That message contains {binary}, not plain text, so nothing was done. "
+                "Please type the command again.",
+            )
         try:
             self.state = await movi.conversations.load(self.session_id)
             intent = movi.grammar(
@@ -264,7 +283,14 @@ class _Run:
                 answered = await self.answer(pending, intent)
                 if answered is not None:
                     return answered
+                if intent.action in EXECUTORS and EXECUTORS[intent.action].write:
+                    # A new change supersedes the open question: a later "yes" must not run
+                    # something asked about before it.
+                    self.step("answer", f"dropped the open question for {intent.action}")
+                    await self.save(None)
             if intent.action in ANSWERS:
+                if pending is not None and pending.kind in ("confirmation", "clarification"):
+                    return self.ask_again(pending, intent)
                 return self.reply(
                     "rejected",
                     "There is nothing waiting for an answer in this session.",
@@ -281,6 +307,7 @@ class _Run:
 
     async def command(self, intent: Intent) -> Reply:
         movi = self.movi
+        intent = await self.consult_llm(intent)
         if intent.action in EXECUTORS and EXECUTORS[intent.action].write:
             self.ctx = await self.with_usage(self.ctx)  # limits concern writes only
         gate = movi.policy.gate(intent.action, self.ctx) if intent.action != "unknown" else None
@@ -307,6 +334,23 @@ class _Run:
         )
         job = Job(action=intent.action, slots=dict(intent.slots), source=intent.source)
         return await self.dispatch(job)
+
+    async def consult_llm(self, intent: Intent) -> Intent:
+        """An unsure reading goes to the LLM (when one is configured); its answer replaces the
+        rules' only when it names an action with confidence at the threshold, and then goes
+        through the same gate, resolution and confirmation as a rule match."""
+        fallback, threshold = self.movi.llm, self.movi.threshold
+        if fallback is None or not fallback.wanted(intent, threshold):
+            return intent
+        self.llm = await fallback.ask(self.text, page=self.page, today=self.ctx.today, rules=intent)
+        self.step("llm", self.llm.describe())
+        found = self.llm.intent
+        if found is None or found.action == "unknown" or found.confidence < threshold:
+            if found is not None:
+                self.step("llm", f"not used: {found.action} confidence {found.confidence:.2f}")
+            return intent
+        self.intent = found
+        return found
 
     async def dispatch(self, job: Job) -> Reply:
         """Answers about the conversation itself, or an action on the data."""
@@ -551,7 +595,9 @@ class _Run:
                 status="not_found",
                 suffix=" Did you mean one of these?",
             )
-        return self.reply("not_found", note, action=job.action)
+        # Nothing named at all ("cancel it" with no trip selected) is a question, not a miss.
+        status: Status = "not_found" if resolution.query else "needs_clarification"
+        return self.reply(status, note, action=job.action)
 
     async def offer(
         self,
@@ -683,9 +729,11 @@ class _Run:
                         await session.rollback()
                     else:
                         outcome = await executor.run(session, job, self.ctx)
+                        stamp = datetime.now(UTC)  # one write, one time: undo finds it whole
                         for entry in outcome.audit:
                             session.add(
                                 AuditLog(
+                                    created_at=stamp,
                                     user_id=self.user_id,
                                     session_id=self.session_id,
                                     action=job.action,
@@ -761,6 +809,29 @@ class _Run:
                 return await self.chosen(pending, number)
         return None
 
+    def ask_again(self, pending: Pending, intent: Intent) -> Reply:
+        """An answer that fits nothing the session waits for: ask the open question again."""
+        self.step("answer", f"{intent.action} does not answer the open {pending.kind}")
+        action = str(pending.job.get("action") or "") or None
+        if pending.kind == "confirmation":
+            return self.reply(
+                "needs_confirmation",
+                f"Please answer yes or no. {pending.question}".strip(),
+                action=action,
+                consequences=[Consequence.model_validate(c) for c in pending.consequences],
+            )
+        options = [
+            Option(number=int(o["number"]), label=str(o["label"]), id=o.get("id"))
+            for o in pending.options
+        ]
+        listed = "".join(f"\n{o.number}. {o.label}" for o in options)
+        return self.reply(
+            "needs_clarification",
+            f"Please pick one of the options by its number or name.{listed}",
+            action=action,
+            options=options,
+        )
+
     def choice(self, pending: Pending, intent: Intent) -> int | None:
         options = pending.options
         if intent.action == "confirm" and len(options) == 1:
@@ -770,7 +841,7 @@ class _Run:
             if isinstance(option, int) and 1 <= option <= len(options):
                 return option
             name, at = intent.slots.get("trip_name"), intent.slots.get("trip_time")
-            for item in options:
+            for item in options if name or at else ():  # "option 9" of 4 names nothing
                 label = str(item["label"]).lower()
                 if (not name or str(name).lower() in label) and (not at or str(at) in label):
                     return int(item["number"])
@@ -910,6 +981,16 @@ def _signature(consequences: Sequence[Consequence]) -> list[tuple[str, str]]:
 def _describe_job(job: Job) -> str:
     details = ", ".join(f"{k} {v}" for k, v in job.slots.items())
     return f"{job.action.replace('_', ' ')}" + (f" ({details})" if details else "")
+
+
+def _binary(text: str) -> str | None:
+    """What makes ``text`` binary rather than typed: control bytes such as NUL, or bytes that
+    were not UTF-8 (decoded as U+FFFD). A command read from such input is never acted on."""
+    if "\ufffd" in text:
+        return "bytes that are not valid UTF-8"
+    if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in text):
+        return "NUL or other control bytes"
+    return None
 
 
 def _as_text(text: str | bytes | object) -> str:
