@@ -47,6 +47,7 @@ def script(cases: dict[str, list[int]]) -> list[Line]:
         Line(B, "cancel all trips tomorrow", "a bulk action always previews"),
         Line(B, "no"),
         Line(M, "create a stop called Hebbal Flyover at 13.04, 77.59", "the network"),
+        Line(M, "yes", if_asked=True),
         Line(B, f"what happens if I cancel trip {other}", "a dry run"),
         Line(M, "undo", "undo the last change of this session"),
     ]

@@ -363,8 +363,6 @@ class _Run:
         step = wizard.missing(job.action, job.slots)
         if step is not None:
             return await self.ask_step(job, step, "")
-        if job.action in wizard.WIZARDS:
-            self.force_confirm = True  # a creation ends with its summary to confirm
         return await self.resolve_and_run(job)
 
     async def ask_step(self, job: Job, step: wizard.Step, problem: str) -> Reply:

@@ -125,7 +125,7 @@ async def add_bookings(session: AsyncSession, job: Job, ctx: Context) -> Outcome
 @check("add_bookings")
 async def _add_check(session: AsyncSession, job: Job, ctx: Context) -> list[Consequence]:
     view = await load(session, job)
-    found = [c for c in trip_state(view, ctx) if c.code != "trip_in_progress"]
+    found = trip_state(view, ctx)  # a running trip too: the policy decides (it refuses)
     count = int(job.slots.get("count") or 0)
     capacity = view.vehicle.capacity if view.vehicle else 0
     if view.booked + count > capacity:
@@ -182,7 +182,7 @@ async def cancel_all_bookings(session: AsyncSession, job: Job, ctx: Context) -> 
 
 async def _bookings_check(session: AsyncSession, job: Job, ctx: Context) -> list[Consequence]:
     view = await load(session, job)
-    state = [c for c in trip_state(view, ctx) if c.code != "trip_in_progress"]
+    state = trip_state(view, ctx)  # a running trip too: the policy decides (it refuses)
     return [*state, *bookings_affected(view)]
 
 

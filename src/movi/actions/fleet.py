@@ -108,7 +108,7 @@ async def _vehicle_consequences(
                 message=f"{vehicle.registration_number} is on {trip_label(other)}.",
                 data={
                     "vehicle": vehicle.registration_number,
-                    "other_trip_label": trip_label(other),
+                    "other_trip_label": other.display_name,  # the template adds its id
                     "other_trip_id": other.trip_id,
                 },
             )
@@ -164,7 +164,7 @@ async def _driver_consequences(
                 message=f"{driver.name} drives {trip_label(other)}.",
                 data={
                     "driver": driver.name,
-                    "other_trip_label": trip_label(other),
+                    "other_trip_label": other.display_name,  # the template adds its id
                     "other_trip_id": other.trip_id,
                 },
             )
@@ -526,6 +526,9 @@ async def block_vehicle(session: AsyncSession, job: Job, ctx: Context) -> Outcom
 @check("block_vehicle")
 async def _block_check(session: AsyncSession, job: Job, ctx: Context) -> list[Consequence]:
     vehicle = await _vehicle(session, job)
+    if vehicle.status == VehicleStatus.BLOCKED:
+        message = f"{vehicle.registration_number} is already blocked."
+        return [Consequence(code="nothing_to_do", message=message, data={"message": message})]
     trips = await _future_trips(session, ctx, vehicle_id=vehicle.vehicle_id)
     if not trips:
         return []
@@ -623,7 +626,7 @@ async def _candidates(session: AsyncSession, view: TripView, needed: int) -> lis
     window = OVERLAP.total_seconds() / 60
     busy = {
         vehicle_id
-        for vehicle_id, departure in same_day.tuples()
+        for vehicle_id, departure in same_day.all()
         if abs(departure.hour * 60 + departure.minute - mine) < window
     }
     rows = await session.scalars(
@@ -749,9 +752,12 @@ async def set_driver_availability(session: AsyncSession, job: Job, ctx: Context)
 
 @check("set_driver_availability")
 async def _availability_check(session: AsyncSession, job: Job, ctx: Context) -> list[Consequence]:
+    driver = await _driver(session, job)
+    if str(driver.status) == str(job.slots.get("status") or "").upper():
+        message = f"{driver.name} is already {driver.status}."
+        return [Consequence(code="nothing_to_do", message=message, data={"message": message})]
     if str(job.slots.get("status") or "").upper() == "AVAILABLE":
         return []
-    driver = await _driver(session, job)
     trips = await _future_trips(session, ctx, driver_id=driver.driver_id)
     day = job.slots.get("date")
     if day:

@@ -125,9 +125,7 @@ async def _signals(session: AsyncSession, day: date) -> list[Signals]:
                 .where(Booking.trip_id.in_(ids), Booking.status == BookingStatus.CONFIRMED)
                 .group_by(Booking.trip_id)
             )
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     found = []
     for trip in trips:
@@ -220,23 +218,19 @@ async def get_today_summary(session: AsyncSession, job: Job, ctx: Context) -> Ou
 async def get_high_demand_offices(session: AsyncSession, job: Job, ctx: Context) -> Outcome:
     day = _day(job, ctx)
     rows = (
-        (
-            await session.execute(
-                select(Booking.office, func.count().label("n"))
-                .join(DailyTrip, DailyTrip.trip_id == Booking.trip_id)
-                .where(
-                    DailyTrip.trip_date == day,
-                    Booking.status == BookingStatus.CONFIRMED,
-                    Booking.office.is_not(None),
-                )
-                .group_by(Booking.office)
-                .order_by(func.count().desc(), Booking.office)
-                .limit(10)
+        await session.execute(
+            select(Booking.office, func.count().label("n"))
+            .join(DailyTrip, DailyTrip.trip_id == Booking.trip_id)
+            .where(
+                DailyTrip.trip_date == day,
+                Booking.status == BookingStatus.CONFIRMED,
+                Booking.office.is_not(None),
             )
+            .group_by(Booking.office)
+            .order_by(func.count().desc(), Booking.office)
+            .limit(10)
         )
-        .tuples()
-        .all()
-    )
+    ).all()
     if not rows:
         return Outcome(f"No bookings on {day.isoformat()}.", data=[])
     top = ", ".join(f"{office} ({n})" for office, n in rows[:5])

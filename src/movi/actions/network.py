@@ -63,6 +63,11 @@ def route_row(route: Route) -> dict[str, Any]:
     }
 
 
+def _nothing(message: str) -> Consequence:
+    """A creation that cannot happen, found before the operator is asked to confirm it."""
+    return Consequence(code="nothing_to_do", message=message, data={"message": message})
+
+
 # --- reads -----------------------------------------------------------------------------------
 
 
@@ -203,6 +208,9 @@ async def _create_stop_check(session: AsyncSession, job: Job, ctx: Context) -> l
     if not name:
         return []
     names = list(await session.scalars(select(Stop.name)))
+    same = next((n for n in names if n.lower() == name.lower()), None)
+    if same is not None:
+        return [_nothing(f"Stop {same} already exists; nothing was created.")]
     near = process.extractOne(
         name, names, scorer=fuzz.ratio, processor=str.lower, score_cutoff=NEAR_DUPLICATE
     )
@@ -327,6 +335,21 @@ async def create_path(session: AsyncSession, job: Job, ctx: Context) -> Outcome:
     )
 
 
+@check("create_path")
+async def _create_path_check(session: AsyncSession, job: Job, ctx: Context) -> list[Consequence]:
+    name = str(job.slots.get("path") or "").strip()
+    stops = [str(s) for s in job.slots.get("stops") or []]
+    if not name or len(stops) < 2:
+        return []
+    if await session.scalar(select(Path).where(func.lower(Path.path_name) == name.lower())):
+        return [_nothing(f"A path called {name} already exists; nothing was created.")]
+    try:
+        await _stop_ids(session, stops)
+    except NotApplicable as exc:
+        return [_nothing(f"{exc} No path was created.")]
+    return []
+
+
 @executor("update_path_stops", needs=("path",), write=True)
 async def update_path_stops(session: AsyncSession, job: Job, ctx: Context) -> Outcome:
     path = await _get(session, Path, job, "path")
@@ -433,6 +456,20 @@ async def create_route(session: AsyncSession, job: Job, ctx: Context) -> Outcome
     )
 
 
+@check("create_route")
+async def _create_route_check(session: AsyncSession, job: Job, ctx: Context) -> list[Consequence]:
+    path = await _get(session, Path, job, "path")
+    shift = _time(job.slots.get("shift_time"))
+    if shift is None:
+        return []
+    name = str(job.slots.get("route") or f"{path.path_name} - {shift.strftime('%H:%M')}")
+    if await session.scalar(
+        select(Route).where(func.lower(Route.route_display_name) == name.lower())
+    ):
+        return [_nothing(f"Route {name} already exists; nothing was created.")]
+    return []
+
+
 @executor("duplicate_route", needs=("route",), write=True)
 async def duplicate_route(session: AsyncSession, job: Job, ctx: Context) -> Outcome:
     route = await _get(session, Route, job, "route")
@@ -511,21 +548,36 @@ async def _route_consequences(
     ]
 
 
-async def _cancel_route_trips(session: AsyncSession, route: Route, ctx: Context) -> int:
+async def _cancel_route_trips(session: AsyncSession, route: Route, ctx: Context) -> dict[str, Any]:
+    """Cancel the route's upcoming trips and their bookings; what was cancelled, for undo."""
     trips = await _live_trips(session, route, ctx)
     ids = [t.trip_id for t in trips]
+    statuses = {str(t.trip_id): str(t.live_status) for t in trips}
+    booking_ids: list[int] = []
     if ids:
+        booking_ids = list(
+            await session.scalars(
+                select(Booking.booking_id).where(
+                    Booking.trip_id.in_(ids), Booking.status == BookingStatus.CONFIRMED
+                )
+            )
+        )
         await session.execute(
             update(DailyTrip)
             .where(DailyTrip.trip_id.in_(ids))
             .values(live_status=TripStatus.CANCELLED, version=DailyTrip.version + 1)
         )
-        await session.execute(
-            update(Booking)
-            .where(Booking.trip_id.in_(ids), Booking.status == BookingStatus.CONFIRMED)
-            .values(status=BookingStatus.CANCELLED)
-        )
-    return len(ids)
+        if booking_ids:
+            await session.execute(
+                update(Booking)
+                .where(Booking.booking_id.in_(booking_ids))
+                .values(status=BookingStatus.CANCELLED)
+            )
+    return {
+        "trips_cancelled": len(ids),
+        "cancelled_trips": statuses,
+        "cancelled_booking_ids": booking_ids,
+    }
 
 
 @executor("update_route_status", needs=("route",), write=True)
@@ -538,12 +590,15 @@ async def update_route_status(session: AsyncSession, job: Job, ctx: Context) -> 
     if route.status == status:
         raise NotApplicable(f"{route.route_display_name} is already {status}.")
     before = route_row(route)
-    cancelled = (
-        await _cancel_route_trips(session, route, ctx) if status == (RouteStatus.DEACTIVATED) else 0
+    undone: dict[str, Any] = (
+        await _cancel_route_trips(session, route, ctx)
+        if status == RouteStatus.DEACTIVATED
+        else {"trips_cancelled": 0}
     )
+    cancelled = undone["trips_cancelled"]
     route.status = status
     await session.flush()
-    after = {**route_row(route), "trips_cancelled": cancelled}
+    after = {**route_row(route), **undone}
     note = f"; {cancelled} upcoming trips cancelled" if cancelled else ""
     return Outcome(
         f"{route.route_display_name} is now {status}{note}.",
@@ -563,7 +618,8 @@ async def _route_status_check(session: AsyncSession, job: Job, ctx: Context) -> 
 async def delete_route(session: AsyncSession, job: Job, ctx: Context) -> Outcome:
     route = await _get(session, Route, job, "route")
     before = route_row(route)
-    cancelled = await _cancel_route_trips(session, route, ctx)
+    undone = await _cancel_route_trips(session, route, ctx)
+    cancelled = undone["trips_cancelled"]
     has_trips = await session.scalar(
         select(func.count()).select_from(DailyTrip).where(DailyTrip.route_id == route.route_id)
     )
@@ -571,7 +627,7 @@ async def delete_route(session: AsyncSession, job: Job, ctx: Context) -> Outcome
         # Past trips keep their route for the record: the route is retired, not erased.
         route.status = RouteStatus.DEACTIVATED
         await session.flush()
-        after = {**route_row(route), "trips_cancelled": cancelled, "kept_for_history": True}
+        after = {**route_row(route), **undone, "kept_for_history": True}
         note = f", {cancelled} upcoming trips cancelled" if cancelled else ""
         return Outcome(
             f"Retired {route.route_display_name}: deactivated (its past trips keep "

@@ -360,17 +360,27 @@ async def bulk_cancel_trips(session: AsyncSession, job: Job, ctx: Context) -> Ou
     if not trips:
         raise NotApplicable("There are no scheduled trips to cancel for that day.")
     ids = [t.trip_id for t in trips]
-    audit = []
+    booked: dict[int, list[int]] = {trip_id: [] for trip_id in ids}
+    for trip_id, booking_id in await session.execute(
+        select(Booking.trip_id, Booking.booking_id).where(
+            Booking.trip_id.in_(ids), Booking.status == BookingStatus.CONFIRMED
+        )
+    ):
+        booked[trip_id].append(booking_id)
+    befores = {}
     for trip in trips:
-        before = {
+        # The whole state undo restores, as cancel_trip records it.
+        befores[trip.trip_id] = {
             "trip_id": trip.trip_id,
+            "display_name": trip.display_name,
+            "trip_date": trip.trip_date.isoformat(),
+            "departure_time": trip.departure_time.strftime("%H:%M"),
             "live_status": str(trip.live_status),
+            "delay_minutes": trip.delay_minutes,
             "version": trip.version,
+            "confirmed_bookings": len(booked[trip.trip_id]),
         }
         trip.live_status = TripStatus.CANCELLED
-        audit.append(
-            AuditEntry("trip", trip.trip_id, before, {**before, "live_status": "CANCELLED"})
-        )
     result = await session.execute(
         update(Booking)
         .where(Booking.trip_id.in_(ids), Booking.status == BookingStatus.CONFIRMED)
@@ -378,6 +388,21 @@ async def bulk_cancel_trips(session: AsyncSession, job: Job, ctx: Context) -> Ou
     )
     await session.flush()
     cancelled = int(getattr(result, "rowcount", 0) or 0)
+    audit = [
+        AuditEntry(
+            "trip",
+            trip.trip_id,
+            befores[trip.trip_id],
+            {
+                **befores[trip.trip_id],
+                "live_status": "CANCELLED",
+                "version": trip.version,
+                "confirmed_bookings": 0,
+                "cancelled_booking_ids": booked[trip.trip_id],
+            },
+        )
+        for trip in trips
+    ]
     return Outcome(
         f"Cancelled {len(ids)} trips and {cancelled} bookings.",
         data={"trip_ids": ids, "bookings_cancelled": cancelled},

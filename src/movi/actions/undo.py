@@ -22,7 +22,9 @@ from movi.store.schema import (
     AuditLog,
     Booking,
     BookingStatus,
+    DailyTrip,
     Deployment,
+    Direction,
     Driver,
     DriverStatus,
     Path,
@@ -214,8 +216,20 @@ async def _restore(session: AsyncSession, row: AuditLog) -> None:
         route = await session.get(Route, entity_id)
         if before is None and route is not None:
             await session.delete(route)
+        elif before is not None and route is None:  # the write deleted it: put it back
+            session.add(
+                Route(
+                    route_id=entity_id,
+                    path_id=before["path_id"],
+                    route_display_name=before["route_display_name"],
+                    shift_time=time.fromisoformat(before["shift_time"]),
+                    direction=Direction(before["direction"]),
+                    status=RouteStatus(before["status"]),
+                )
+            )
         elif before is not None and route is not None:
             route.status = RouteStatus(before["status"])
+        await _restore_route_trips(session, after)
     elif entity == "path":
         path = await session.get(Path, entity_id)
         if before is None and path is not None:
@@ -228,6 +242,23 @@ async def _restore(session: AsyncSession, row: AuditLog) -> None:
             for position, stop_id in enumerate(before.get("stops", []), start=1):
                 session.add(PathStop(path_id=entity_id, position=position, stop_id=stop_id))
     await session.flush()
+
+
+async def _restore_route_trips(session: AsyncSession, after: dict[str, Any]) -> None:
+    """Trips and bookings a route's deactivation or deletion cancelled come back."""
+    for trip_id, status in (after.get("cancelled_trips") or {}).items():
+        await session.execute(
+            update(DailyTrip)
+            .where(DailyTrip.trip_id == int(trip_id), DailyTrip.live_status == TripStatus.CANCELLED)
+            .values(live_status=TripStatus(status), version=DailyTrip.version + 1)
+        )
+    bookings = after.get("cancelled_booking_ids") or []
+    if bookings:
+        await session.execute(
+            update(Booking)
+            .where(Booking.booking_id.in_(bookings))
+            .values(status=BookingStatus.CONFIRMED)
+        )
 
 
 async def _restore_trip(
