@@ -26,8 +26,11 @@ EXPECTED = [
     ("rename stop Peenya to Peenya Metro", "manageRoute page", "rejected"),  # page refusal
     ("cancel all trips tomorrow", "This will cancel", "needs_confirmation"),
     ("no", "nothing was changed", "cancelled"),  # bulk preview declined
-    ("create a stop called Hebbal Flyover", "Created stop Hebbal Flyover at 13.04, 77.59",
-     "completed"),  # stop created (a complete creation needs no confirmation)
+    (
+        "create a stop called Hebbal Flyover",
+        "Created stop Hebbal Flyover at 13.04, 77.59",
+        "completed",
+    ),  # stop created (a complete creation needs no confirmation)
     ("what happens if I cancel trip", "Nothing was changed", "completed"),  # simulate
     ("undo", "Undid create stop", "completed"),  # undo
 ]
