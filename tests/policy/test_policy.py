@@ -260,6 +260,7 @@ SAMPLE: dict[str, dict[str, Any]] = {
         "more": 0,
     },
     "undo_changed": {"entity": "Trip 42", "by": "ops-3", "at": "10:42"},
+    "near_duplicate": {"stop": "Peenyaa", "existing": "Peenya"},
 }
 
 TRIP_WRITES = [
@@ -338,6 +339,7 @@ TABLE: list[tuple[str, str, Verdict]] = [
     ("update_route_status", "route_trip_running", "refuse"),
     ("bulk_cancel_trips", "bulk_preview", "confirm"),
     ("undo_last_action", "undo_changed", "refuse"),
+    ("create_stop", "near_duplicate", "confirm"),
 ]
 
 
