@@ -743,8 +743,15 @@ async def set_driver_availability(session: AsyncSession, job: Job, ctx: Context)
     driver.status = status
     await session.flush()
     after = driver_row(driver)
+    day = job.slots.get("date")
+    note = (
+        f" (from now on: movi keeps current availability, not a calendar, so change it again "
+        f"when that no longer holds; you mentioned {day})"
+        if day and str(day) != ctx.today.isoformat()
+        else ""
+    )
     return Outcome(
-        f"{driver.name} is now {status}.",
+        f"{driver.name} is now {status}{note}.",
         data=after,
         audit=[AuditEntry("driver", driver.driver_id, before, after)],
     )
@@ -758,10 +765,10 @@ async def _availability_check(session: AsyncSession, job: Job, ctx: Context) -> 
         return [Consequence(code="nothing_to_do", message=message, data={"message": message})]
     if str(job.slots.get("status") or "").upper() == "AVAILABLE":
         return []
+    # movi keeps a driver's current availability (no leave calendar), so the change holds from
+    # now on, whatever day was named: every upcoming trip of the driver is affected.
     trips = await _future_trips(session, ctx, driver_id=driver.driver_id)
     day = job.slots.get("date")
-    if day:
-        trips = [t for t in trips if t.trip_date.isoformat() == str(day)]
     if not trips:
         return []
     return [

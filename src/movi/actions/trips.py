@@ -56,19 +56,19 @@ def trip_state(view: TripView, ctx: Context) -> list[Consequence]:
 def bookings_affected(view: TripView) -> list[Consequence]:
     if view.booked <= 0:
         return []
-    capacity = view.vehicle.capacity if view.vehicle else 0
-    percent = round(100 * view.booked / capacity) if capacity else 100
+    data: dict[str, Any] = {
+        "trip_label": view.trip.display_name,
+        "trip_id": view.trip.trip_id,
+        "booked": view.booked,
+    }
+    if view.vehicle is not None:  # without a vehicle there are no seats to count against
+        data["capacity"] = view.vehicle.capacity
+        data["percent"] = round(100 * view.booked / view.vehicle.capacity)
     return [
         Consequence(
             code="bookings_affected",
             message=f"{view.label} has {view.booked} confirmed bookings.",
-            data={
-                "trip_label": view.trip.display_name,
-                "trip_id": view.trip.trip_id,
-                "booked": view.booked,
-                "capacity": capacity,
-                "percent": percent,
-            },
+            data=data,
         )
     ]
 
