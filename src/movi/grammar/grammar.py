@@ -169,12 +169,32 @@ class Grammar:
             action: [(value, phrase_regex(phrases)) for value, phrases in table.items()]
             for action, table in spec.statuses.items()
         }
-        self.whole_sets = {
+        # Whole-utterance answers, longest phrase first, each phrase pre-split into words.
+        self.whole_sets: dict[str, list[tuple[str, ...]]] = {
             action: sorted(
-                {p.lower() for p in spec.lexicon[cls]}, key=lambda p: len(p.split()), reverse=True
+                {tuple(p.lower().split()) for p in spec.lexicon[cls]}, key=len, reverse=True
             )
             for action, cls in spec.whole.items()
         }
+        self.option_words = {w for p in self.whole_sets.get("choose_option", []) for w in p}
+        # Patterns as sets, built once: ranking is on the hot path of every parse.
+        self.compiled = [
+            (
+                action,
+                spec_action,
+                [
+                    (
+                        i,
+                        frozenset(p.all),
+                        frozenset(p.none),
+                        [frozenset(g) for g in p.any],
+                        len(p.all) + p.bonus,
+                    )
+                    for i, p in enumerate(spec_action.patterns)
+                ],
+            )
+            for action, spec_action in spec.actions.items()
+        ]
 
         self._phrasebook: Phrasebook | None = None
         self._phrasebook_lock = threading.Lock()
@@ -459,7 +479,7 @@ class Grammar:
         return self._choice(a, words)
 
     def _choice(self, a: Analysis, words: list[str]) -> Intent | None:
-        option_words = set(" ".join(self.whole_sets.get("choose_option", [])).split())
+        option_words = self.option_words
         leftover = [w for w in words if w not in option_words and w not in {"trip", "route"}]
         ordinals = a.of("ordinal") or a.of("number")
         if len(words) <= 3 and len(a.mentions) == 1 and _BARE_ORDINAL.match(a.mentions[0].surface):
@@ -509,16 +529,14 @@ class Grammar:
         page_code = {"busDashboard": "B", "manageRoute": "M"}.get(page or "")
         question = "$question" in present
         scored: list[Scored] = []
-        for action, spec in self.spec.actions.items():
+        for action, spec, patterns in self.compiled:
             best: Scored | None = None
-            for i, pattern in enumerate(spec.patterns):
-                if not set(pattern.all) <= present:
+            for i, needed, excluded, groups, base in patterns:
+                if not needed <= present or not excluded.isdisjoint(present):
                     continue
-                if any(cls in present for cls in pattern.none):
+                if any(group.isdisjoint(present) for group in groups):
                     continue
-                if any(not (set(group) & present) for group in pattern.any):
-                    continue
-                score = len(pattern.all) + pattern.bonus
+                score = base
                 if page_code is not None and spec.page in (page_code, "G"):
                     score += 0.25
                 if question and spec.kind in ("write", "risky", "bulk"):
@@ -938,22 +956,20 @@ def _distinct(ranked: list[Scored]) -> list[Scored]:
     return out
 
 
-def _leading(words: list[str], phrases: list[str]) -> int:
+def _leading(words: list[str], phrases: list[tuple[str, ...]]) -> int:
     """How many leading words form one of the phrases (0 when none does)."""
     for phrase in phrases:
-        split = phrase.split()
-        if words[: len(split)] == split:
-            return len(split)
+        if tuple(words[: len(phrase)]) == phrase:
+            return len(phrase)
     return 0
 
 
-def _covers(words: list[str], phrases: list[str]) -> bool:
+def _covers(words: list[str], phrases: list[tuple[str, ...]]) -> bool:
     """Whether ``words`` is entirely a sequence of the given phrases."""
-    split = [p.split() for p in phrases]
     i = 0
     while i < len(words):
-        for phrase in split:
-            if words[i : i + len(phrase)] == phrase:
+        for phrase in phrases:
+            if tuple(words[i : i + len(phrase)]) == phrase:
                 i += len(phrase)
                 break
         else:
