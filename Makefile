@@ -24,7 +24,9 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/demo_build.py
+	$(BIN)/movi bench
+	$(BIN)/python benchmarks/handle_latency.py --backend sqlite
+	$(BIN)/python benchmarks/demo_build.py --trips 100000 --backend sqlite
 
 clean:
 	rm -rf $(VENV) movi.db movi.db-wal movi.db-shm .pytest_cache .mypy_cache .ruff_cache
