@@ -374,8 +374,8 @@ async def _routes_of_path(session: AsyncSession, path_id: int) -> list[Route]:
     return list(await session.scalars(select(Route).where(Route.path_id == path_id)))
 
 
-@check("update_path_stops")
-async def _update_path_check(session: AsyncSession, job: Job, ctx: Context) -> list[Consequence]:
+async def _path_in_use(session: AsyncSession, job: Job, ctx: Context) -> list[Consequence]:
+    """The routes that run on the path: changing or deleting it touches each of them."""
     path = await _get(session, Path, job, "path")
     routes = await _routes_of_path(session, path.path_id)
     if not routes:
@@ -387,6 +387,9 @@ async def _update_path_check(session: AsyncSession, job: Job, ctx: Context) -> l
             data={"path": path.path_name, "routes": [r.route_display_name for r in routes]},
         )
     ]
+
+
+check("update_path_stops")(_path_in_use)
 
 
 @executor("delete_path", needs=("path",), write=True)
@@ -406,19 +409,7 @@ async def delete_path(session: AsyncSession, job: Job, ctx: Context) -> Outcome:
     )
 
 
-@check("delete_path")
-async def _delete_path_check(session: AsyncSession, job: Job, ctx: Context) -> list[Consequence]:
-    path = await _get(session, Path, job, "path")
-    routes = await _routes_of_path(session, path.path_id)
-    if not routes:
-        return []
-    return [
-        Consequence(
-            code="path_in_use",
-            message=f"{len(routes)} routes use {path.path_name}.",
-            data={"path": path.path_name, "routes": [r.route_display_name for r in routes]},
-        )
-    ]
+check("delete_path")(_path_in_use)
 
 
 # --- routes ----------------------------------------------------------------------------------
