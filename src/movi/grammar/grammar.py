@@ -146,10 +146,10 @@ class Grammar:
         self.injection = phrase_regex(spec.injection) if spec.injection else None
         self.out_of_scope = phrase_regex(spec.out_of_scope) if spec.out_of_scope else None
         self.typos = Typos(
-            spec.vocabulary,
+            spec.repair_targets,
             cutoff=spec.settings.typo_cutoff,
             min_length=spec.settings.typo_min_length,
-            keep=spec.stopwords,
+            keep=(*spec.stopwords, *spec.vocabulary),
         )
         self.stopwords = frozenset(w.lower() for w in spec.stopwords)
         self.name_words = frozenset(w.lower() for w in spec.name_words)

@@ -135,7 +135,7 @@ class GrammarSpec(_Frozen):
 
     @cached_property
     def vocabulary(self) -> tuple[str, ...]:
-        """Every word the grammar uses, once per use: the targets of typo repair."""
+        """Every word the grammar uses, once per use (what names are told apart from)."""
         words: list[str] = []
         for phrases in self.lexicon.values():
             for phrase in phrases:
@@ -144,6 +144,21 @@ class GrammarSpec(_Frozen):
             for phrases in table.values():
                 for phrase in phrases:
                     words.extend(phrase.lower().split())
+        return tuple(words)
+
+    @cached_property
+    def repair_targets(self) -> tuple[str, ...]:
+        """Words a typo may be repaired to: single-word entries, once per use.
+
+        Words that only occur inside longer phrases ("kahan" of "kahan tak") are left out: a
+        name like "Khan" must not turn into one of them.
+        """
+        words: list[str] = []
+        tables = [*self.lexicon.values()]
+        for table in (*self.statuses.values(), *self.values.values()):
+            tables.extend(table.values())
+        for phrases in tables:
+            words.extend(p.lower() for p in phrases if " " not in p.strip())
         return tuple(words)
 
 
