@@ -948,6 +948,7 @@ _QUANTITY_UNITS: Final = {
 }
 _QUANTITY: Final = re.compile(
     rf"(?=[0-9otfsenz])(?<![\w.:/#])(?<!\w-)(?P<n>[0-9]{{1,6}}|{_NUMWORD})\s*(?:-\s*)?"
+    r"(?:(?:more|extra|additional|new|less|fewer|confirmed|free|empty|spare)\s+)?"
     r"(?P<u>bookings?|reservations?|people|persons?|ppl|passengers?|pax|employees?|riders?"
     r"|staff|members?|guests?|commuters?|seaters?|seats?|trips|vehicles?|buses|bus|cabs?|vans?)\b"
     r"(?P<vehicle>\s*(?:bus|buses|cab|cabs|van|vehicle|coach|tempo|traveller|car)\b)?",

@@ -337,7 +337,9 @@ class Grammar:
         for match_id, start, end in self.matcher(doc):
             span = doc[start:end]
             s, e = span.start_char, span.end_char
-            if any(m.start <= s and e <= m.end for m in mentions):
+            # A word inside a mention is the mention's, except a count's qualifier: the "more"
+            # of "two more people" and the "less" of "one less booking" still say what to do.
+            if any(m.start <= s and e <= m.end and m.kind != "quantity" for m in mentions):
                 continue
             classes.setdefault(self.nlp.vocab.strings[match_id], []).append((s, e))
         for match_id, start, end in self.phrasal(doc):
