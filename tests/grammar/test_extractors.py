@@ -877,3 +877,19 @@ def test_extreme_reference_days(today: date) -> None:
     text = "trips yesterday, tomorrow, next monday, last friday, 3 Dec, the 5th, 29 feb"
     found = extract_all(text, today=today)
     assert all(ISO_RE.match(m.value) for m in found if m.kind == "date")
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("shaam 6 baje", "18:00"),
+        ("subah 8 baje wale Path-51", "08:00"),
+        ("raat 9 baje", "21:00"),
+        ("raat 12 baje", "00:00"),
+        ("dopahar 1 baje", "13:00"),
+        ("subah 7:30 baje", "07:30"),
+    ],
+)
+def test_hinglish_clock_times_name_the_part_of_the_day(text: str, value: str) -> None:
+    times = [m.value for m in extract_all(text, today=TODAY) if m.kind == "time"]
+    assert times == [value]

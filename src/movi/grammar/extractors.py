@@ -512,6 +512,14 @@ def _part(m: re.Match[str]) -> str | None:
     return part.lower() if part else None
 
 
+# Hindi/Hinglish clock times name the part of the day: "shaam 6 baje" is 18:00.
+_BAJE: Final = re.compile(
+    r"\b(?P<part>subah|subha|savere|dopahar|dopehar|shaam|sham|raat)\s+(?P<h>[0-9]{1,2})"
+    r"(?:[:.](?P<m>[0-5][0-9]))?\s*baje\b",
+    _FLAGS,
+)
+
+
 @_register("time.v1")
 def extract_times(text: str, *, today: date) -> list[Mention]:
     """Clock times as "HH:MM" (24 h): "8am", "7.30 pm", "20:15", "1930 hrs", "quarter to 9"."""
@@ -543,6 +551,16 @@ def extract_times(text: str, *, today: date) -> list[Mention]:
     if _HOUR_HINT.search(norm):
         for m in _HOUR.finditer(norm):
             _add_hour(text, m, found)
+    if "baje" in low:
+        for m in _BAJE.finditer(norm):
+            hour, minute = int(m["h"]), int(m["m"] or 0)
+            part = m["part"].lower()
+            if part == "raat" and hour == 12:
+                hour = 0  # "raat 12 baje" is midnight
+            elif part in ("shaam", "sham", "raat", "dopahar", "dopehar") and hour < 12:
+                hour += 12
+            if hour < 24:
+                found.append(_mention(text, "time", _hhmm((hour, minute)), m.start(), m.end()))
     if not _DIGIT.search(norm):
         return _longest(found)
     clocks = _CLOCK.finditer(norm) if ":" in low or "." in low else ()
