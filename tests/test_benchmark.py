@@ -18,8 +18,8 @@ SPLITS = sorted(DATA.glob("commands_*.jsonl"))
 
 # Regression floors on the frozen test split, a little under the measured figures (README).
 # The product targets are higher (action accuracy 0.97); raise these as the grammar improves.
-FLOOR_ACTION_ACCURACY = 0.935
-FLOOR_SLOT_F1 = 0.95
+FLOOR_ACTION_ACCURACY = 0.94
+FLOOR_SLOT_F1 = 0.96
 FLOOR_UNKNOWN_RECALL = 0.95
 
 

@@ -95,9 +95,15 @@ class Analysis:
     stops: tuple[list[str], int] | None
     chunks: list[Span]
     present: set[str] = field(default_factory=set)
+    by_kind: dict[str, list[Mention]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for m in self.mentions:
+            self.by_kind.setdefault(m.kind, []).append(m)
 
     def of(self, kind: str) -> list[Mention]:
-        return [m for m in self.mentions if m.kind == kind]
+        """The mentions of one kind, in text order (a copy: callers may filter it)."""
+        return list(self.by_kind.get(kind, ()))
 
     def inside_display(self, start: int, end: int) -> bool:
         return any(d.start <= start and end <= d.end for d in self.displays)
