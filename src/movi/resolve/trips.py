@@ -251,11 +251,34 @@ async def _by_name(
     on_day = select(*_COLUMNS).where(DailyTrip.trip_date == day)
 
     # Exact name first: a pre-filter in SQL on the day, then the name part compared in Python.
-    candidates = [
-        Scored(t, t.name, 100.0)
-        for t in await _fetch(session, _by_name_key(on_day, key))
-        if name_key(t.name) == key
-    ]
+    # With a time, the (trip_date, departure_time) index narrows it to a handful of rows first.
+    candidates = []
+    if at is not None:
+        candidates = [
+            Scored(t, t.name, 100.0)
+            for t in await _fetch(session, on_day.where(DailyTrip.departure_time == at))
+            if name_key(t.name) == key
+        ]
+    if not candidates:
+        candidates = [
+            Scored(t, t.name, 100.0)
+            for t in await _fetch(session, _by_name_key(on_day, key))
+            if name_key(t.name) == key
+        ]
+    if not candidates and at is not None:
+        # A misspelt name with a time: the trips at that time first (one small index range);
+        # only a clear match is taken here, anything less falls through to the whole day.
+        at_time = await _fetch(session, on_day.where(DailyTrip.departure_time == at))
+        pick = pick_name(
+            name,
+            [(n, n) for n in sorted({t.name for t in at_time})],
+            noun="trip name",
+            cutoffs=PLACE_CUTOFFS,
+        )
+        if pick.status == "found":
+            trace.extend(pick.trace)
+            scores = {s.name: s.score for s in pick.ranked[:1]}
+            candidates = [Scored(t, t.name, scores[t.name]) for t in at_time if t.name in scores]
     if candidates:
         trace.append(
             f"{counted(len(candidates), 'trip')} named {candidates[0].name!r} on {day.isoformat()}"
