@@ -1,4 +1,4 @@
-"""The ``movi`` command line: ``movi db init``, ``movi demo``, ``movi parse``, ``movi chat``.
+"""The ``movi`` command line: ``movi db init``, ``demo``, ``parse``, ``chat``, ``watch``.
 
 Each subcommand is a small function of its parsed arguments; everything it does lives in the
 library, so the command line and the Python API cannot drift apart.
@@ -10,8 +10,9 @@ import argparse
 import asyncio
 import json
 import sys
+import time as clock
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -112,18 +113,83 @@ DEFAULT_DATASET = "benchmarks/data/commands_test.jsonl"
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from movi.benchmark import render, run_bench, to_json
+    from movi.bench import BenchOptions, calibrate, render, run_modes, to_json, write_report
 
-    reports = run_bench(args.dataset, modes=[args.mode], show_progress=not args.json)
+    options = BenchOptions(llm=_bench_llm(args), threshold=args.threshold)
+    if args.calibrate:
+        from movi.bench.calibrate import DEV_SPLIT
+
+        dataset = args.dataset or DEV_SPLIT
+        if Path(dataset).name == Path(DEFAULT_DATASET).name:
+            print(
+                "movi: warning: calibrating on the frozen test split; tune on the dev split",
+                file=sys.stderr,
+            )
+        found = calibrate(dataset, options=options, max_share=args.max_share)
+        print(found.model_dump_json(indent=2) if args.json else found.advice())
+        return 0
+    run = run_modes(
+        args.dataset or DEFAULT_DATASET,
+        modes=[args.mode],
+        options=options,
+        show_progress=not args.json,
+    )
     if args.json:
-        print(to_json(reports))
+        print(to_json(run.reports))
     else:
-        print(render(reports))
+        print(render(run.reports, skipped=run.skipped))
+    if args.json:
+        for name, why in run.skipped.items():
+            print(f"movi: skipped {name}: {why}", file=sys.stderr)
+    if args.report:
+        written = write_report(run, args.report)
+        for path in written:
+            print(f"wrote {path}", file=sys.stderr)
+        if len(written) == 1:
+            print(
+                "movi: no chart: matplotlib is not installed (pip install 'movi[report]')",
+                file=sys.stderr,
+            )
     if args.errors:
-        for report in reports:
+        for report in run.reports:
             for error in report.errors:
-                print(json.dumps(error, ensure_ascii=False), file=sys.stderr)
+                print(
+                    json.dumps({"mode": report.mode, **error}, ensure_ascii=False), file=sys.stderr
+                )
     return 0
+
+
+def _bench_llm(args: argparse.Namespace) -> Any:
+    """``LLMConfig.from_env()`` with the --model/--api-base/--api-key options on top."""
+    from movi.errors import ConfigError
+    from movi.llm import LLMConfig
+
+    config = LLMConfig.from_env()
+    overrides = {
+        name: value
+        for name, value in (
+            ("model", args.model),
+            ("api_base", args.api_base),
+            ("api_key", args.api_key),
+        )
+        if value
+    }
+    if not overrides:
+        return config
+    if config is None and "model" not in overrides:
+        raise ConfigError("--api-base and --api-key need a model: pass --model or MOVI_LLM_MODEL")
+    settings = {**(config.model_dump() if config else {}), **overrides}
+    return LLMConfig(**settings)
+
+
+def _share(value: str) -> float:
+    try:
+        share = float(value)
+    except ValueError:
+        share = -1.0
+    if not 0.0 <= share <= 1.0:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number from 0 to 1")
+    return share
 
 
 async def _chat(args: argparse.Namespace) -> int:
@@ -202,6 +268,49 @@ async def _chat_repl(movi: Any, args: argparse.Namespace) -> int:
             line, page=page, session_id=session, user_id=args.user, selected_trip_id=selected
         )
         print(f"[{reply.status}] {reply.message}")
+
+
+def _interval(value: str) -> float:
+    from movi.departures import parse_interval
+
+    try:
+        return parse_interval(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _moment(value: str) -> datetime:
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a time like 2026-11-28T19:00 or 19:00"
+        ) from None
+
+
+async def _watch(args: argparse.Namespace) -> int:
+    """Check departures every ``--every``; print each new warning; Ctrl-C ends it cleanly."""
+    from movi.engine import Movi
+
+    movi = await Movi.open(args.db, llm=False)
+    started, wall_started = datetime.now(UTC), clock.monotonic()
+    try:
+        while True:
+            now = datetime.now(UTC)
+            if args.now is not None:  # a fixed clock (tests), moving on with real time
+                now = args.now + timedelta(seconds=clock.monotonic() - wall_started)
+            elif args.today is not None:
+                now = datetime.combine(args.today, now.time(), tzinfo=UTC)
+            for warning in await movi.check_departures(now):
+                print(f"[{warning.kind}] {warning.message}", flush=True)
+            if args.once:
+                return 0
+            await asyncio.sleep(args.every)
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        print(f"movi watch: stopped after {datetime.now(UTC) - started}", file=sys.stderr)
+        return 0
+    finally:
+        await movi.close()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -293,27 +402,64 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Parse every line of a labelled JSON-lines dataset and report action accuracy, "
             "macro-F1, per-slot precision/recall/F1, exact match, unknown precision/recall, the "
-            "most confused actions and latency percentiles. Relative dates are read against "
-            "2026-11-28, the day the datasets were labelled."
+            "most confused actions, latency percentiles and, for modes that ask an LLM, calls "
+            "per 100 commands, tokens and estimated cost, mode by mode side by side. Relative "
+            "dates are read against 2026-11-28, the day the datasets were labelled."
         ),
     )
     bench.add_argument(
         "--dataset",
-        default=DEFAULT_DATASET,
+        default=None,
         metavar="FILE",
-        help=f"JSON lines (default {DEFAULT_DATASET}: the frozen test split)",
+        help=(
+            f"JSON lines (default {DEFAULT_DATASET}: the frozen test split; with --calibrate "
+            "benchmarks/data/commands_dev.jsonl)"
+        ),
     )
     bench.add_argument(
         "--mode",
-        choices=["rules"],
         default="rules",
-        help="what understands the commands (rules: the offline grammar)",
+        help=(
+            "what understands the commands: rules (the offline grammar), llm (every command to "
+            "the LLM), hybrid (rules first, the LLM below the threshold), any registered peer "
+            "(e.g. embed), or all (every mode available here)"
+        ),
     )
     bench.add_argument("--json", action="store_true", help="machine-readable output")
     bench.add_argument(
         "--errors",
         action="store_true",
         help="also write every wrong line as JSON to standard error",
+    )
+    bench.add_argument(
+        "--report",
+        metavar="DIR",
+        help="write DIR/report.md and DIR/accuracy_latency.png (the chart needs movi[report])",
+    )
+    bench.add_argument(
+        "--calibrate",
+        action="store_true",
+        help=(
+            "choose the hybrid threshold with the best exact match that sends at most "
+            "--max-share of the commands to the LLM, and print it"
+        ),
+    )
+    bench.add_argument(
+        "--max-share",
+        type=_share,
+        default=0.05,
+        metavar="S",
+        help="LLM budget for --calibrate: share of commands sent (default 0.05)",
+    )
+    bench.add_argument("--model", help="litellm model string (default: $MOVI_LLM_MODEL)")
+    bench.add_argument("--api-base", metavar="URL", help="default: $MOVI_LLM_API_BASE")
+    bench.add_argument("--api-key", metavar="KEY", help="default: $MOVI_LLM_API_KEY")
+    bench.add_argument(
+        "--threshold",
+        type=_share,
+        default=None,
+        metavar="T",
+        help="hybrid: ask the LLM below this rules confidence ($MOVI_LLM_THRESHOLD, or 0.6)",
     )
     bench.set_defaults(run=_bench, sync=True)
 
@@ -343,6 +489,35 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--json", action="store_true", help="print each reply as JSON")
     chat.add_argument("--trace", action="store_true", help="include each reply's trace")
     chat.set_defaults(run=_chat)
+
+    watch = commands.add_parser(
+        "watch",
+        help="warn about trips departing within 30 minutes without a vehicle or a driver",
+        description=(
+            "Every --every (30s, 5m, 1h), write a notification for each live trip departing "
+            "within 30 minutes that lacks a vehicle or a driver, and print it. Each warning is "
+            "written once per trip and kind, even with several watchers on one database. "
+            "Ctrl-C stops it."
+        ),
+    )
+    watch.add_argument(
+        "--db", metavar="URL", help="database URL (default: $MOVI_DB_URL or movi.db)"
+    )
+    watch.add_argument(
+        "--every", type=_interval, default=300.0, metavar="INTERVAL", help="default 5m"
+    )
+    watch.add_argument("--once", action="store_true", help="check once and exit")
+    watch.add_argument(
+        "--today", type=_date, default=None, metavar="DATE", help="YYYY-MM-DD (today's clock)"
+    )
+    watch.add_argument(
+        "--now",
+        type=_moment,
+        default=None,
+        metavar="TIME",
+        help="start the clock at this moment, e.g. 2026-11-28T19:00 (tests)",
+    )
+    watch.set_defaults(run=_watch)
     return parser
 
 

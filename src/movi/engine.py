@@ -11,7 +11,9 @@ confirmation given for a state that changed meanwhile is asked again) and writes
 
 from __future__ import annotations
 
+import re
 import time as clock
+import unicodedata
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal, Self
@@ -24,10 +26,12 @@ import movi.actions  # noqa: F401  (registers the executors)
 from movi import wizard
 from movi.actions.registry import EXECUTORS, Job, NotApplicable, Outcome
 from movi.conversation import Conversations, Pending, SessionState
+from movi.departures import DepartureWarning, check_departures
 from movi.errors import ConcurrencyError, ConfigError, IntegrityViolation, StorageError
 from movi.grammar.grammar import Grammar
 from movi.intent import Intent
 from movi.llm import LLMConfig, LLMFallback, LLMResult
+from movi.llm.fallback import prefer
 from movi.parser import grammar as shared_grammar
 from movi.policy import Context, Decision, Policy
 from movi.reply import Consequence, Option, Reply, Status, TraceStep
@@ -128,6 +132,11 @@ class Movi:
     def today(self) -> date:
         return self._today or self._now().date()
 
+    async def check_departures(self, now: datetime | None = None) -> list[DepartureWarning]:
+        """Warn once about each live trip leaving within 30 minutes without a vehicle or driver
+        (see :mod:`movi.departures`); returns the warnings this call wrote."""
+        return await check_departures(self.engine, now or self._now())
+
     # --- the front door ---------------------------------------------------------------------
 
     async def handle(
@@ -182,8 +191,8 @@ class Movi:
                         Interaction(
                             session_id=run.session_id,
                             user_id=run.user_id,
-                            page=run.page,
-                            text=run.text.replace("\x00", "\ufffd")[:4000],  # PG text: no NUL
+                            page=_storable(run.page)[:32] if run.page else None,
+                            text=_storable(run.text)[:4000],
                             action=intent.action if intent else "unknown",
                             confidence=intent.confidence if intent else 0.0,
                             source=intent.source if intent else "rules",
@@ -345,12 +354,11 @@ class _Run:
         self.llm = await fallback.ask(self.text, page=self.page, today=self.ctx.today, rules=intent)
         self.step("llm", self.llm.describe())
         found = self.llm.intent
-        if found is None or found.action == "unknown" or found.confidence < threshold:
-            if found is not None:
-                self.step("llm", f"not used: {found.action} confidence {found.confidence:.2f}")
-            return intent
-        self.intent = found
-        return found
+        chosen = prefer(intent, found, threshold)
+        if chosen is intent and found is not None:
+            self.step("llm", f"not used: {found.action} confidence {found.confidence:.2f}")
+        self.intent = chosen
+        return chosen
 
     async def dispatch(self, job: Job) -> Reply:
         """Answers about the conversation itself, or an action on the data."""
@@ -982,13 +990,43 @@ def _describe_job(job: Job) -> str:
 
 
 def _binary(text: str) -> str | None:
-    """What makes ``text`` binary rather than typed: control bytes such as NUL, or bytes that
-    were not UTF-8 (decoded as U+FFFD). A command read from such input is never acted on."""
-    if "\ufffd" in text:
+    """What makes ``text`` binary or disguised rather than typed: control bytes such as NUL,
+    bytes that were not UTF-8 (decoded as U+FFFD) or lone surrogates, invisible direction
+    overrides and zero-width characters, or a word mixing alphabets (a Cyrillic 'А' among Latin
+    letters looks the same and names something else). Such a command is never acted on."""
+    if "\ufffd" in text or any("\ud800" <= ch <= "\udfff" for ch in text):
         return "bytes that are not valid UTF-8"
     if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in text):
         return "NUL or other control bytes"
+    if any(ch in _INVISIBLE for ch in text):
+        return "invisible formatting characters (direction overrides or zero-width characters)"
+    for word in _WORD.findall(text):
+        scripts = {_script(ch) for ch in word if ch.isalpha()} - {None}
+        if len(scripts) > 1:
+            return f"a word that mixes alphabets ({' and '.join(sorted(s for s in scripts if s))})"
     return None
+
+
+_INVISIBLE = frozenset(
+    "\u200b\u200c\u200d\u2060\ufeff\u061c\u200e\u200f"
+    "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+_WORD = re.compile(r"[^\W_]+(?:[-'.][^\W_]+)*")
+
+
+def _script(ch: str) -> str | None:
+    """The alphabet of a letter, for the look-alike alphabets only (Latin, Greek, Cyrillic)."""
+    name = unicodedata.name(ch, "")
+    for script in ("LATIN", "GREEK", "CYRILLIC"):
+        if name.startswith(script):
+            return script.capitalize()
+    return None
+
+
+def _storable(text: str) -> str:
+    """``text`` as both databases can store it: no NUL (PostgreSQL), no lone surrogates."""
+    text = text.replace("\x00", "\ufffd")
+    return text.encode("utf-8", errors="replace").decode("utf-8")
 
 
 def _as_text(text: str | bytes | object) -> str:

@@ -231,6 +231,8 @@ async def rename_stop(session: AsyncSession, job: Job, ctx: Context) -> Outcome:
     new_name = str(job.slots.get("new_name") or "").strip()
     if not new_name:
         raise NotApplicable(f"What should {stop.name} be called?")
+    if new_name == stop.name:
+        raise NotApplicable(f"The stop is already called {stop.name}; nothing was changed.")
     clash = await session.scalar(
         select(Stop).where(func.lower(Stop.name) == new_name.lower(), Stop.stop_id != stop.stop_id)
     )

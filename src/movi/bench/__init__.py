@@ -26,12 +26,12 @@ from movi.bench.modes import (
     Mode,
     ModeFactory,
     ModeUnavailable,
-    prefer,
     register_mode,
     rules_parser,
 )
 from movi.bench.report import render, write_report
 from movi.bench.run import BenchRun, run_bench, run_modes, to_json
+from movi.llm.fallback import prefer
 
 __all__ = [
     "MODES",

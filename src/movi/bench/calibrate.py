@@ -17,8 +17,9 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from movi.bench.metrics import Example, Parser, load_dataset, matches
-from movi.bench.modes import BenchOptions, LLMUsage, ask, fallback_for, prefer, rules_parser
+from movi.bench.modes import BenchOptions, LLMUsage, ask, fallback_for, rules_parser
 from movi.intent import Intent
+from movi.llm.fallback import prefer
 
 DEV_SPLIT = "benchmarks/data/commands_dev.jsonl"
 MAX_SHARE = 0.05

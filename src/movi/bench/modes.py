@@ -21,6 +21,7 @@ from movi.bench.metrics import REFERENCE_DAY, Example, Parser, Report
 from movi.errors import ConfigError
 from movi.intent import Intent
 from movi.llm import LLMConfig, LLMFallback, LLMResult
+from movi.llm.fallback import prefer
 
 
 class ModeUnavailable(ConfigError):
@@ -111,14 +112,6 @@ def rules_parser(today: date = REFERENCE_DAY) -> Parser:
         )
 
     return run
-
-
-def prefer(rules: Intent, answer: Intent | None, threshold: float) -> Intent:
-    """The reading the engine acts on after consulting the LLM (``_Run.consult_llm``): the
-    model's answer only when it names an action with confidence at the threshold."""
-    if answer is None or answer.action == "unknown" or answer.confidence < threshold:
-        return rules
-    return answer
 
 
 def fallback_for(options: BenchOptions, mode: str) -> LLMFallback:

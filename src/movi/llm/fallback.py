@@ -273,3 +273,11 @@ def _describe_error(exc: Exception, timeout_s: float) -> str:
         return str(LLMError(f"no usable answer within the {timeout_s:g} s timeout"))
     first = (str(exc).strip().splitlines() or [""])[0][:300]
     return str(LLMError(f"the model call failed: {type(exc).__name__}: {first}"))
+
+
+def prefer(rules: Intent, answer: Intent | None, threshold: float) -> Intent:
+    """The reading to act on after consulting the LLM: the model's answer only when it names an
+    action with confidence at the threshold (shared by the engine and the bench harness)."""
+    if answer is None or answer.action == "unknown" or answer.confidence < threshold:
+        return rules
+    return answer
