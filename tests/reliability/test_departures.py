@@ -9,7 +9,6 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import func, select
 from tests.engine.support import TODAY, Demo, Rows
 
@@ -176,8 +175,6 @@ async def test_movi_watch_once_prints_the_warnings(demo: Demo, rows: Rows) -> No
 
 
 async def test_movi_watch_loops_and_stops_cleanly_on_ctrl_c(demo: Demo, rows: Rows) -> None:
-    if not demo.url.startswith("sqlite"):
-        pytest.skip("the loop and its signal handling do not depend on the backend")
     (trip,) = sorted(set(demo.cases["no_vehicle"]) - set(demo.cases["no_driver"]))
     now = await departure(rows, trip) - timedelta(minutes=20)
     command = [
