@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import flag_modified
 
 from movi.actions.registry import AuditEntry, Job, NotApplicable, Outcome, check, executor
 from movi.actions.trips import bookings_affected, load, trip_state
@@ -201,9 +202,9 @@ async def _deploy(
         deployment.vehicle_id = None
     if clear_driver:
         deployment.driver_id = None
-    # Any change to what runs the trip is a change to the trip: its version moves too.
-    view.trip.version = view.trip.version  # marks nothing; the ORM bumps on flush below
-    view.trip.updated_at = view.trip.updated_at
+    # Any change to what runs the trip is a change to the trip: flagging it makes the ORM bump
+    # the trip's ``version`` at this flush.
+    flag_modified(view.trip, "delay_minutes")
     await session.flush()
 
 
@@ -220,7 +221,6 @@ async def _assign(
         vehicle_id=new_vehicle.vehicle_id if new_vehicle else None,
         driver_id=new_driver.driver_id if new_driver else None,
     )
-    _touch(view)
     await session.flush()
     after = {**before, "version": view.trip.version}
     words = []
@@ -235,14 +235,6 @@ async def _assign(
         data=after,
         audit=[AuditEntry("trip", view.trip.trip_id, before, after)],
     )
-
-
-def _touch(view: TripView) -> None:
-    """Count a deployment change as a change of the trip (its version moves)."""
-    view.trip.delay_minutes = view.trip.delay_minutes  # no-op value …
-    from sqlalchemy.orm.attributes import flag_modified
-
-    flag_modified(view.trip, "delay_minutes")  # … but flagged, so the ORM bumps ``version``
 
 
 @executor("assign_vehicle", needs=("trip", "vehicle_ref"), write=True)
@@ -303,7 +295,6 @@ async def remove_vehicle(session: AsyncSession, job: Job, ctx: Context) -> Outco
     await _deploy(session, view, clear_vehicle=True)
     # Without a vehicle there are no seats: the bookings go, as the confirmation said.
     cancelled = await cancel_bookings(session, view.trip.trip_id)
-    _touch(view)
     await session.flush()
     after = {
         **before,
@@ -338,7 +329,6 @@ async def remove_driver(session: AsyncSession, job: Job, ctx: Context) -> Outcom
     before = view.state()
     removed = view.driver.name
     await _deploy(session, view, clear_driver=True)
-    _touch(view)
     await session.flush()
     after = {**before, "driver_id": None, "driver": None, "version": view.trip.version}
     return Outcome(
