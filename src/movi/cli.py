@@ -1,4 +1,4 @@
-"""The ``movi`` command line: ``movi db init``, ``demo``, ``parse``, ``chat``, ``watch``.
+"""The ``movi`` command line: ``db init``, ``demo``, ``parse``, ``chat``, ``watch``, ``events``.
 
 Each subcommand is a small function of its parsed arguments; everything it does lives in the
 library, so the command line and the Python API cannot drift apart.
@@ -313,6 +313,28 @@ async def _watch(args: argparse.Namespace) -> int:
         await movi.close()
 
 
+async def _events(args: argparse.Namespace) -> int:
+    """Print live events as JSON lines until Ctrl-C (or ``--count`` of them)."""
+    from movi.engine import Movi
+    from movi.events import Event
+
+    movi = await Movi.open(args.db, llm=False)
+    queue: asyncio.Queue[Event] = asyncio.Queue()
+    try:
+        await movi.subscribe(queue.put_nowait)
+        print("movi events: listening", file=sys.stderr, flush=True)
+        seen = 0
+        while args.count is None or seen < args.count:
+            event = await queue.get()
+            print(event.model_dump_json(), flush=True)
+            seen += 1
+        return 0
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        return 0
+    finally:
+        await movi.close()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="movi",
@@ -518,6 +540,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="start the clock at this moment, e.g. 2026-11-28T19:00 (tests)",
     )
     watch.set_defaults(run=_watch)
+
+    events = commands.add_parser(
+        "events",
+        help="print live events (trip changes, departure warnings) as JSON lines",
+        description=(
+            "Subscribe to the database's live events and print each as a JSON line: "
+            "trip_updated after every committed change to a trip, notification for every "
+            "departure warning. On PostgreSQL this hears every process using the database "
+            "(LISTEN/NOTIFY); on SQLite only changes made in this process, so it is of use "
+            "there only to library users. Ctrl-C stops it."
+        ),
+    )
+    events.add_argument(
+        "--db", metavar="URL", help="database URL (default: $MOVI_DB_URL or movi.db)"
+    )
+    events.add_argument("--count", type=int, default=None, metavar="N", help="exit after N events")
+    events.set_defaults(run=_events)
     return parser
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from movi import events
 from movi.store import mapped_errors, read_only, session_factory
 from movi.store.queries import trip_label
 from movi.store.schema import DailyTrip, Deployment, Notification, TripStatus
@@ -122,8 +123,22 @@ async def _insert_once(engine: AsyncEngine, rows: list[dict[str, Any]]) -> list[
     with mapped_errors():
         async with session_factory(engine)() as session, session.begin():
             result = await session.execute(statement)
-            created = [dict(r._mapping) for r in result]
-    return sorted(created, key=lambda r: (r["trip_id"], r["kind"]))
+            created = sorted(
+                (dict(r._mapping) for r in result), key=lambda r: (r["trip_id"], r["kind"])
+            )
+            news = [
+                events.notification(
+                    row["notification_id"],
+                    row["trip_id"],
+                    row["kind"],
+                    row["message"],
+                    row["created_at"],
+                )
+                for row in created
+            ]
+            await events.announce(session, news)
+    events.deliver_local(engine, news)
+    return created
 
 
 _EVERY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|hr)?\s*$", re.IGNORECASE)

@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 import movi.actions  # noqa: F401  (registers the executors)
-from movi import wizard
+from movi import events, wizard
 from movi.actions.registry import EXECUTORS, Job, NotApplicable, Outcome
 from movi.conversation import Conversations, Pending, SessionState
 from movi.departures import DepartureWarning, check_departures
@@ -88,6 +88,7 @@ class Movi:
         self._today = today
         self._role = role
         self._now = clock_now or (lambda: datetime.now(UTC))
+        self._subscriptions: set[events.Subscription] = set()
 
     @classmethod
     async def open(
@@ -121,7 +122,24 @@ class Movi:
         return cls(engine, today=today, role=role, policy=policy, threshold=threshold, llm=config)
 
     async def close(self) -> None:
+        for subscription in list(self._subscriptions):
+            await subscription.close()
         await self.engine.dispose()
+
+    async def subscribe(self, callback: events.Callback) -> events.Subscription:
+        """Deliver live :class:`~movi.events.Event` objects to ``callback`` until the returned
+        subscription (or this engine) is closed.
+
+        ``trip_updated`` follows every committed write that changed a trip, ``notification``
+        every departure warning written. On PostgreSQL they come from every process using the
+        database (LISTEN/NOTIFY); on SQLite from this process only (see :mod:`movi.events`).
+
+        >>> async def show(event): print(event.kind, event.trip_id)   # doctest: +SKIP
+        >>> subscription = await movi.subscribe(show)                  # doctest: +SKIP
+        """
+        subscription = await events.subscribe(self.engine, callback)
+        self._subscriptions.add(subscription)
+        return subscription
 
     async def __aenter__(self) -> Self:
         return self
@@ -722,6 +740,7 @@ class _Run:
         movi = self.movi
         changed: list[Consequence] | None = None
         outcome: Outcome | None = None
+        news: list[events.Event] = []
         try:
             with mapped_errors():
                 async with movi.sessions() as session, session.begin():
@@ -736,6 +755,20 @@ class _Run:
                     else:
                         outcome = await executor.run(session, job, self.ctx)
                         stamp = datetime.now(UTC)  # one write, one time: undo finds it whole
+                        news = [
+                            events.trip_updated(
+                                entry.entity_id,
+                                job.action,
+                                entry.before,
+                                entry.after,
+                                user_id=self.user_id,
+                                session_id=self.session_id,
+                                at=stamp,
+                            )
+                            for entry in outcome.audit
+                            if entry.entity_type == "trip" and entry.entity_id is not None
+                        ]
+                        await events.announce(session, news)
                         for entry in outcome.audit:
                             session.add(
                                 AuditLog(
@@ -783,6 +816,7 @@ class _Run:
             reply = await self.ask_confirmation(job, decision, changed)
             return reply.model_copy(update={"message": prefix + reply.message})
         assert outcome is not None
+        events.deliver_local(movi.engine, news)
         self.step("execute", f"{job.action} done, {len(outcome.audit)} audit rows")
         return self.reply("completed", outcome.message, action=job.action, data=outcome.data)
 

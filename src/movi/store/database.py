@@ -108,6 +108,12 @@ def make_engine(url: str | None = None, *, echo: bool = False, **kwargs: Any) ->
     )
 
 
+def pg_schema(engine: AsyncEngine | Engine) -> str | None:
+    """The schema named by a PostgreSQL URL's ``?schema=`` (None without one, or on SQLite)."""
+    sync_engine = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
+    return _PG_SCHEMAS.get(sync_engine)
+
+
 def _configure_sqlite(engine: AsyncEngine) -> None:
     sync_engine = engine.sync_engine
 
