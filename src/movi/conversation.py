@@ -3,7 +3,10 @@
 A session waits for at most one thing: a confirmation (an action with its resolved rows and the
 consequences the operator was shown), a clarification (numbered options), or a wizard step.
 Claiming it is a compare-and-set on the row's ``version``, so a "yes" executes at most once even
-when two engine processes receive it at the same moment.
+when two engine processes receive it at the same moment. A confirmation is claimed *inside* the
+transaction that carries it out (:meth:`Conversations.claim`): the claim, the change and its audit
+rows commit together, so a process killed half-way leaves the question waiting, never answered
+without effect.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 from sqlalchemy import insert, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from movi.store import mapped_errors, read_only
 from movi.store.schema import AgentSession
@@ -71,6 +74,34 @@ class Conversations:
                     last_decision=row.last_decision,
                     version=row.version,
                 )
+
+    @staticmethod
+    async def claim(session: AsyncSession, state: SessionState, *, user_id: str) -> bool:
+        """Take the pending question of ``state`` within ``session``'s open transaction.
+
+        Clears it with a compare-and-set on ``version``; False when another request changed the
+        session first. The claim is as durable as the transaction: rolled back with it.
+        On PostgreSQL a second claimer waits for the row lock and then finds the version moved.
+        """
+        if state.version == 0:
+            return False
+        result = await session.execute(
+            update(AgentSession)
+            .where(
+                AgentSession.session_id == state.session_id,
+                AgentSession.version == state.version,
+            )
+            .values(
+                version=state.version + 1,
+                pending_kind=None,
+                pending=None,
+                pending_expires_at=None,
+                updated_at=datetime.now(UTC),
+                user_id=user_id,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
 
     async def save(
         self,

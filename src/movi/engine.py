@@ -734,8 +734,15 @@ class _Run:
             "needs_confirmation", decision.message, action=job.action, consequences=consequences
         )
 
-    async def execute(self, job: Job, expected: list[Consequence]) -> Reply:
-        """Lock, re-check under the lock, run, audit — one transaction."""
+    async def execute(
+        self, job: Job, expected: list[Consequence], *, claim: SessionState | None = None
+    ) -> Reply:
+        """Lock, re-check under the lock, run, audit — one transaction.
+
+        With ``claim`` (a confirmation being answered) the session's pending question is taken
+        first, in the same transaction: the answer, the change and its audit rows commit
+        together or not at all. Lock order: the session row, then the trip.
+        """
         executor = EXECUTORS[job.action]
         movi = self.movi
         changed: list[Consequence] | None = None
@@ -744,6 +751,11 @@ class _Run:
         try:
             with mapped_errors():
                 async with movi.sessions() as session, session.begin():
+                    if claim is not None and not await Conversations.claim(
+                        session, claim, user_id=self.user_id
+                    ):
+                        await session.rollback()
+                        return self.already_used()
                     if "trip" in job.ids:
                         await trip_view(session, job.ids["trip"], lock=True)
                     now_found = (
@@ -788,9 +800,11 @@ class _Run:
                             )
         except NotApplicable as exc:
             self.step("execute", f"not applicable: {exc}")
+            await self.settle(claim)
             return self.reply("rejected", str(exc), action=job.action)
         except ConcurrencyError:
             self.step("execute", "the row changed while we wrote it")
+            await self.settle(claim)
             return self.reply(
                 "failed",
                 "That changed meanwhile (someone else updated it at the "
@@ -799,6 +813,7 @@ class _Run:
             )
         except IntegrityViolation as exc:
             self.step("execute", str(exc))
+            await self.settle(claim)
             return self.reply(
                 "failed", f"The database refused the change: {exc.message}", action=job.action
             )
@@ -808,14 +823,17 @@ class _Run:
             await self.remember(job.action, decision)
             prefix = "That changed meanwhile. "
             if decision.verdict == "refuse":
+                await self.settle(claim)
                 return self.reply(
                     "rejected", prefix + decision.message, action=job.action, consequences=changed
                 )
             if decision.verdict == "proceed":
-                return await self.execute(job, changed)
+                return await self.execute(job, changed, claim=claim)
             reply = await self.ask_confirmation(job, decision, changed)
             return reply.model_copy(update={"message": prefix + reply.message})
         assert outcome is not None
+        if claim is not None:
+            self.state = await movi.conversations.load(self.session_id)
         events.deliver_local(movi.engine, news)
         self.step("execute", f"{job.action} done, {len(outcome.audit)} audit rows")
         return self.reply("completed", outcome.message, action=job.action, data=outcome.data)
@@ -921,24 +939,33 @@ class _Run:
         return await self.dispatch(job)
 
     async def confirmed(self, pending: Pending) -> Reply:
-        # Claim the pending action first: whoever claims it runs it, exactly once.
-        if not await self.save(None):
-            self.step("answer", "confirmation already claimed by another request")
-            return self.reply(
-                "cancelled",
-                "That confirmation was already used; nothing more was done.",
-                action="confirm",
-            )
         job = Job.from_dump(pending.job)
         self.step("answer", f"confirmed {job.action}")
         self.ctx = await self.with_usage(self.ctx)
         gate = self.movi.policy.gate(job.action, self.ctx)
         if gate is not None:
+            await self.save(None)  # answered, with a refusal
             return self.reply("rejected", gate.message, action=job.action)
         shown = [Consequence.model_validate(c) for c in pending.consequences]
-        return await self.execute(job, shown)
+        # The claim happens inside the write transaction: whoever claims it runs it, exactly
+        # once, and a crash before the commit leaves the question waiting.
+        assert self.state is not None
+        return await self.execute(job, shown, claim=self.state)
+
+    def already_used(self) -> Reply:
+        self.step("answer", "confirmation already claimed by another request")
+        return self.reply(
+            "cancelled",
+            "That confirmation was already used; nothing more was done.",
+            action="confirm",
+        )
 
     # --- session state ----------------------------------------------------------------------
+
+    async def settle(self, claim: SessionState | None) -> None:
+        """A claimed confirmation that could not be carried out is answered all the same."""
+        if claim is not None:
+            await self.save(None)
 
     async def save(self, pending: Pending | None) -> bool:
         assert self.state is not None
