@@ -4,23 +4,26 @@ of the rows (plain SQL on an engine of their own) to check what a reply claims.
 
 from __future__ import annotations
 
-import asyncio
-import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
-import pytest
 from sqlalchemy import Executable, Select, func, select
 from sqlalchemy import table as sql_table
 from sqlalchemy.ext.asyncio import AsyncEngine
-from tests.conftest import PG_SKIP_REASON, _pg_admin, pg_dsn
+from tests.engine.support import (  # one demo, built one way, for every suite
+    BUS,
+    ROUTES,
+    TODAY,
+    USER,
+    Demo,
+    build,
+    build_once,
+    mentions,
+)
 
 from movi.engine import Movi
 from movi.reply import Reply
-from movi.store import create_schema, make_engine
-from movi.store.demo import DemoSpec, build_demo
+from movi.store import make_engine
 from movi.store.schema import (
     AuditLog,
     Booking,
@@ -32,12 +35,24 @@ from movi.store.schema import (
     Stop,
 )
 
-TODAY = date(2026, 11, 28)
+__all__ = [
+    "BUS",
+    "COUNTED",
+    "MORNING",
+    "ROUTES",
+    "TODAY",
+    "USER",
+    "Db",
+    "Demo",
+    "build",
+    "build_once",
+    "mentions",
+    "open_movi",
+    "say",
+]
+
 MORNING = datetime(2026, 11, 28, 7, 0, tzinfo=UTC)
 """The demo's notional "now" (``movi.store.demo.NOTIONAL_NOW`` on ``TODAY``)."""
-BUS = "busDashboard"
-ROUTES = "manageRoute"
-USER = "ops-7"
 
 COUNTED = (
     "stops",
@@ -52,40 +67,6 @@ COUNTED = (
     "audit_log",
 )
 """The tables whose row counts tell whether anything was written."""
-
-
-@dataclass(frozen=True)
-class Demo:
-    """A built demo database: its URL and where the deliberate hard cases are."""
-
-    url: str
-    cases: dict[str, list[int]]
-
-
-async def build(url: str) -> Demo:
-    engine = make_engine(url)
-    try:
-        await create_schema(engine)
-        summary = await build_demo(engine, DemoSpec(today=TODAY))
-    finally:
-        await engine.dispose()
-    return Demo(url, summary.hard_cases)
-
-
-def build_once(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    """Build the demo on ``backend`` in an event loop of its own; remove it afterwards."""
-    if backend == "sqlite":
-        path = tmp_path_factory.mktemp("flows") / "movi.db"
-        yield asyncio.run(build(f"sqlite+aiosqlite:///{path}"))
-        return
-    dsn = pg_dsn()
-    if dsn is None:
-        pytest.skip(PG_SKIP_REASON)
-    schema = f"movi_f_{uuid.uuid4().hex[:12]}"
-    try:
-        yield asyncio.run(build(f"{dsn}{'&' if '?' in dsn else '?'}schema={schema}"))
-    finally:
-        _pg_admin(dsn, f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 async def open_movi(url: str, *, clock: datetime | None = None) -> Movi:
@@ -108,12 +89,6 @@ async def say(
     return await movi.handle(
         text, page=page, session_id=session, user_id=user, selected_trip_id=selected
     )
-
-
-def mentions(reply: Reply, *words: str | int) -> None:
-    """The reply's message names each of ``words``."""
-    for word in words:
-        assert str(word) in reply.message, f"{word!r} not in {reply.message!r}"
 
 
 class Db:
