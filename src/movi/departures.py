@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, and_, false, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -46,6 +46,29 @@ def departs_at(trip_date: date, departure: time, delay_minutes: int) -> datetime
     return datetime.combine(trip_date, departure) + timedelta(minutes=delay_minutes or 0)
 
 
+def _leaving_on(day: date, start: datetime, end: datetime) -> ColumnElement[bool]:
+    """Trips of ``day`` that may leave within [start, end], for the (date, time) index.
+
+    An on-time trip's departure time must fall in the window; a delayed one only needs to be
+    scheduled before its end (its delay may carry it in). The caller checks the exact moment.
+    """
+    if end.date() < day:
+        return false()
+    until = end.time() if end.date() == day else time(23, 59, 59, 999_999)
+    delayed = and_(
+        DailyTrip.trip_date == day,
+        DailyTrip.delay_minutes > 0,
+        DailyTrip.departure_time <= until,
+    )
+    if start.date() > day:
+        return delayed
+    since = start.time() if start.date() == day else time()
+    return or_(
+        and_(DailyTrip.trip_date == day, DailyTrip.departure_time.between(since, until)),
+        delayed,
+    )
+
+
 def _wall_clock(now: datetime) -> datetime:
     """Trip times are wall-clock times without a zone: compare ``now`` as one."""
     return now.replace(tzinfo=None)
@@ -67,7 +90,7 @@ async def check_departures(
                     select(DailyTrip, Deployment.vehicle_id, Deployment.driver_id)
                     .outerjoin(Deployment, Deployment.trip_id == DailyTrip.trip_id)
                     .where(
-                        DailyTrip.trip_date.in_(days),
+                        or_(*(_leaving_on(day, clock, horizon) for day in days)),
                         DailyTrip.live_status.in_(LIVE),
                         or_(Deployment.vehicle_id.is_(None), Deployment.driver_id.is_(None)),
                     )

@@ -7,9 +7,11 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as daytime
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, select, update
 from tests.engine.support import TODAY, Demo, Rows
 
 from movi.departures import departs_at, parse_interval
@@ -202,3 +204,46 @@ async def test_movi_watch_loops_and_stops_cleanly_on_ctrl_c(demo: Demo, rows: Ro
     assert code == 0, err
     assert out.count("[missing_vehicle]") >= 1 and out.count(f"trip {trip},") == 1
     assert "stopped" in err
+
+
+async def _move(rows: Rows, trip_id: int, day: date, departure: daytime, delay: int) -> None:
+    async with rows.engine.begin() as conn:
+        await conn.execute(
+            update(DailyTrip)
+            .where(DailyTrip.trip_id == trip_id)
+            .values(trip_date=day, departure_time=departure, delay_minutes=delay)
+        )
+
+
+@pytest.mark.parametrize(
+    ("day_offset", "departure", "delay", "now_hhmm", "warned"),
+    [
+        (-1, daytime(23, 50), 30, "00:05", True),  # yesterday's, carried past midnight by a delay
+        (-1, daytime(23, 50), 0, "00:05", False),  # yesterday's, on time: gone
+        (0, daytime(23, 55), 0, "23:40", True),  # late tonight
+        (1, daytime(0, 5), 0, "23:45", True),  # the window crosses midnight
+        (1, daytime(0, 40), 0, "23:45", False),  # ... but not that far
+        (0, daytime(6, 0), 45, "06:30", True),  # scheduled before the window, delayed into it
+        (0, daytime(6, 0), 5, "06:30", False),  # delayed, still before the window
+    ],
+)
+async def test_the_window_follows_delays_and_midnight(
+    demo: Demo,
+    rows: Rows,
+    day_offset: int,
+    departure: daytime,
+    delay: int,
+    now_hhmm: str,
+    warned: bool,
+) -> None:
+    """What the SQL narrowing lets through is exactly what the window says, at its edges."""
+    (trip,) = sorted(set(demo.cases["no_vehicle"]) - set(demo.cases["no_driver"]))
+    await _move(rows, trip, TODAY + timedelta(days=day_offset), departure, delay)
+    now = at(now_hhmm)
+    movi = await Movi.open(demo.url, today=TODAY, role="admin", create=False)
+    try:
+        found = {(w.trip_id, w.kind) for w in await movi.check_departures(now)}
+    finally:
+        await movi.close()
+    assert ((trip, "missing_vehicle") in found) is warned
+    assert found == await expected(rows, now)
