@@ -137,7 +137,9 @@ class Movi:
         >>> async def show(event): print(event.kind, event.trip_id)   # doctest: +SKIP
         >>> subscription = await movi.subscribe(show)                  # doctest: +SKIP
         """
-        subscription = await events.subscribe(self.engine, callback)
+        subscription = await events.subscribe(
+            self.engine, callback, on_close=self._subscriptions.discard
+        )
         self._subscriptions.add(subscription)
         return subscription
 

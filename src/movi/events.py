@@ -172,16 +172,25 @@ class Subscription:
 
     RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0, 10.0)
 
-    def __init__(self, engine: AsyncEngine, callback: Callback) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        callback: Callback,
+        *,
+        on_close: Callable[[Subscription], None] | None = None,
+    ) -> None:
         self.engine = engine
         self.callback = callback
         self.closed = False
+        self._on_close = on_close
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._connection: Any = None
         self._reconnect: asyncio.Task[None] | None = None
         self._channel = channel_for(engine)
 
     async def start(self) -> Self:
+        self._loop = asyncio.get_running_loop()
         if self.engine.dialect.name == "postgresql":
             await self._listen()
         else:
@@ -193,6 +202,8 @@ class Subscription:
         if self.closed:
             return
         self.closed = True
+        if self._on_close is not None:
+            self._on_close(self)
         if self._reconnect is not None:
             self._reconnect.cancel()
         subscribers = _LOCAL.get(_database_key(self.engine))
@@ -213,10 +224,23 @@ class Subscription:
     # --- delivery ---------------------------------------------------------------------------
 
     def deliver(self, event: Event) -> None:
-        """Run the callback for ``event`` soon, outside the caller's stack."""
-        if self.closed:
+        """Run the callback for ``event`` soon, outside the caller's stack, on the event loop
+        the subscription was made in (a writer may run in another thread's loop)."""
+        if self.closed or self._loop is None:
             return
-        task = asyncio.get_running_loop().create_task(self._call(event))
+        try:
+            here = asyncio.get_running_loop()
+        except RuntimeError:
+            here = None
+        if here is self._loop:
+            self._spawn(event)
+        elif not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._spawn, event)
+
+    def _spawn(self, event: Event) -> None:
+        if self.closed or self._loop is None:
+            return
+        task = self._loop.create_task(self._call(event))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -274,6 +298,11 @@ class Subscription:
         self._reconnect = None
 
 
-async def subscribe(engine: AsyncEngine, callback: Callback) -> Subscription:
+async def subscribe(
+    engine: AsyncEngine,
+    callback: Callback,
+    *,
+    on_close: Callable[[Subscription], None] | None = None,
+) -> Subscription:
     """Start delivering the events of ``engine``'s database to ``callback``."""
-    return await Subscription(engine, callback).start()
+    return await Subscription(engine, callback, on_close=on_close).start()

@@ -256,3 +256,23 @@ async def test_schemas_on_one_server_do_not_hear_each_other(pg_url: str) -> None
             await other.close()
     finally:
         await rows.close()
+
+
+async def test_a_write_from_another_thread_reaches_the_subscriber_in_its_own_loop(
+    demo: Demo, rows: Rows
+) -> None:
+    """A web server may run engines in worker threads, each with its own event loop."""
+    trip = await removable_trip(rows)
+    inbox = Inbox()
+
+    async def write() -> str:
+        async with await Movi.open(demo.url, today=TODAY, role="admin") as movi:
+            reply = await say(movi, f"remove the vehicle from trip {trip}", session="ev-7")
+            return reply.status
+
+    async with await Movi.open(demo.url, today=TODAY, role="admin") as movi:
+        subscription = await movi.subscribe(inbox)
+        assert await asyncio.to_thread(asyncio.run, write()) == "completed"
+        assert [e.trip_id for e in await inbox.wait()] == [trip]
+        await subscription.close()
+        assert subscription.closed
