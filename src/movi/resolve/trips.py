@@ -2,8 +2,14 @@
 
 A trip's display name reads "<name> - HH:MM"; only the name part is fuzzy-matched (see
 :mod:`movi.resolve.names`), the time is compared exactly with ``departure_time`` (a near time is a
-suggestion, never a match), and every query is narrowed to one day in SQL first, so the cost is
-that of one day's trips however many days the table holds.
+suggestion, never a match), and every query is narrowed to one day in SQL first.
+
+A busy day holds tens of thousands of trips (30,000 in the million-trip demo), so narrowing by
+day is not enough. An exact name is one range of the (trip_date, name_key, departure_time) index
+(``name_key`` is computed by the database, see :class:`movi.store.schema.DailyTrip`); a misspelt
+name is ranked against the names at the asked time, and a name with a number ("pth 17 8am")
+only against the names holding that number, since no other can match (numbers must be equal).
+Only a name that matches nothing reads the whole day, for suggestions.
 
 A trip that is cancelled, completed or in the past is still ``found`` (the operator may want to
 look at it) but carries a ``note`` and, as ``options``, active trips of the same name at other
@@ -15,18 +21,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, time, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from movi.resolve.names import (
     PLACE_CUTOFFS,
+    NamePick,
     Scored,
     counted,
-    like_prefix,
+    fuzzy_form,
     name_key,
-    name_key_sql,
     pick_name,
     shown,
     split_display_name,
@@ -41,6 +48,11 @@ such trip, and for active alternatives to a cancelled or past trip."""
 
 INACTIVE_STATUSES = frozenset({TripStatus.CANCELLED, TripStatus.COMPLETED})
 """Trips in these states are reported as such and never acted on silently."""
+
+NAME_CACHE_SIZE = 65_536
+"""Display names whose name part is remembered (a pure function of the text). A route's trips
+repeat one display name every day: the million-trip demo has about 30,000, read by the
+thousand when a misspelt name is ranked against a busy day's names."""
 
 ASK_WHICH_TRIP = (
     'Which trip? Give its id ("trip 42"), or its name and time ("Path-2 at 08:00"), '
@@ -70,10 +82,7 @@ class _Trip:
     live_status: TripStatus
     delay_minutes: int
     route_id: int
-
-    @property
-    def name(self) -> str:
-        return split_display_name(self.display_name)[0]
+    name: str
 
     def active(self, today: date) -> bool:
         return self.live_status not in INACTIVE_STATUSES and self.trip_date >= today
@@ -121,15 +130,76 @@ def _match(trip: _Trip, score: float, today: date) -> Match:
     )
 
 
+@lru_cache(maxsize=NAME_CACHE_SIZE)
+def _name_of(display_name: str) -> str:
+    """The name part of a display name (see :func:`split_display_name`), remembered."""
+    return split_display_name(display_name)[0]
+
+
 async def _fetch(session: AsyncSession, stmt: _TripSelect) -> list[_Trip]:
     rows = await session.execute(stmt)
-    return [_Trip(*row) for row in rows]
+    return [_Trip(*row, name=_name_of(row[1])) for row in rows]
 
 
-def _by_name_key(stmt: _TripSelect, key: str) -> _TripSelect:
-    """Rows whose display name starts with ``key`` once compared as keys (a pre-filter: the
-    caller keeps those whose name part equals ``key``)."""
-    return stmt.where(name_key_sql(DailyTrip.display_name).like(like_prefix(key), escape="\\"))
+def _numbers(name: str) -> tuple[str, ...]:
+    """The numbers in a typed name, as digits without leading zeros ("paht 02" → "2").
+
+    >>> _numbers("paht 17 b2")
+    ('17', '2')
+    """
+    found = (str(int(t)) for t in fuzzy_form(name).split() if t.isdigit())
+    return tuple(dict.fromkeys(found))
+
+
+def _holding(numbers: Sequence[str]) -> list[ColumnElement[bool]]:
+    """Rows whose ``name_key`` holds each of ``numbers``: a superset of the names that have them
+    as numbers ("Path-17" holds 17; "Path-170" passes this filter and fails the word check)."""
+    return [DailyTrip.name_key.contains(n) for n in numbers]
+
+
+async def _names(session: AsyncSession, *where: ColumnElement[bool]) -> dict[str, set[str]]:
+    """The names of the trips ``where`` selects, each with the stored keys of its trips.
+
+    Only two short strings a row are read, not whole trips: ranking needs the names alone, and
+    :func:`_trips_named` then fetches the trips of the few names kept by their keys. (Cutting
+    the time off in SQL to read each name once is slower on SQLite than reading every row.)
+    """
+    found: dict[str, set[str]] = {}
+    stmt = select(DailyTrip.display_name, DailyTrip.name_key).where(*where)
+    for display_name, key in await session.execute(stmt):
+        found.setdefault(_name_of(display_name), set()).add(key)
+    return found
+
+
+def _rank(name: str, names: Mapping[str, Any]) -> NamePick[str]:
+    return pick_name(name, [(n, n) for n in sorted(names)], noun="trip name", cutoffs=PLACE_CUTOFFS)
+
+
+def _kept(pick: NamePick[str]) -> dict[str, float]:
+    """The names a pick keeps, with their scores: the found or ambiguous ones, else the best few
+    as suggestions."""
+    kept = pick.ranked if pick.status != "missing" else pick.ranked[:MAX_OPTIONS]
+    return {s.name: s.score for s in kept}
+
+
+async def _trips_named(
+    session: AsyncSession,
+    stmt: _TripSelect,
+    names: Mapping[str, set[str]],
+    scores: Mapping[str, float],
+) -> list[Scored[_Trip]]:
+    """The trips ``stmt`` selects whose name is one of ``scores``'s, fetched by their keys."""
+    keys = sorted({key for name in scores for key in names.get(name, ())})
+    if not keys:
+        return []
+    trips = await _fetch(
+        session, stmt.where(DailyTrip.name_key.in_(keys)).order_by(DailyTrip.trip_id)
+    )
+    return [Scored(t, t.name, scores[t.name]) for t in trips if t.name in scores]
+
+
+def _holding_note(names: Mapping[str, Any], numbers: Sequence[str], where: str) -> str:
+    return f"{counted(len(names), 'trip name')} {where} hold {' and '.join(numbers)}"
 
 
 # --- slot reading -----------------------------------------------------------------------------
@@ -249,50 +319,50 @@ async def _by_name(
     query = name + (f" at {_hhmm(at)}" if at else "") + f" on {day.isoformat()}"
     key = name_key(name)
     on_day = select(*_COLUMNS).where(DailyTrip.trip_date == day)
+    numbers = _numbers(name)
 
-    # Exact name first: a pre-filter in SQL on the day, then the name part compared in Python.
-    # With a time, the (trip_date, departure_time) index narrows it to a handful of rows first.
-    candidates = []
-    if at is not None:
-        candidates = [
-            Scored(t, t.name, 100.0)
-            for t in await _fetch(session, on_day.where(DailyTrip.departure_time == at))
-            if name_key(t.name) == key
-        ]
-    if not candidates:
-        candidates = [
-            Scored(t, t.name, 100.0)
-            for t in await _fetch(session, _by_name_key(on_day, key))
-            if name_key(t.name) == key
-        ]
+    # Exact name first: one range of the (trip_date, name_key, departure_time) index, a handful
+    # of rows however many trips the day has; the name part is compared again in Python.
+    exact = [
+        Scored(t, t.name, 100.0)
+        for t in await _fetch(session, on_day.where(DailyTrip.name_key == key))
+        if name_key(t.name) == key
+    ]
+    timed_exact = [c for c in exact if at is not None and c.item.departure_time == at]
+    candidates = timed_exact or exact
     if not candidates and at is not None:
-        # A misspelt name with a time: the trips at that time first (one small index range);
+        # A misspelt name with a time: the names at that time first (one small index range);
         # only a clear match is taken here, anything less falls through to the whole day.
-        at_time = await _fetch(session, on_day.where(DailyTrip.departure_time == at))
-        pick = pick_name(
-            name,
-            [(n, n) for n in sorted({t.name for t in at_time})],
-            noun="trip name",
-            cutoffs=PLACE_CUTOFFS,
-        )
+        at_time = (DailyTrip.trip_date == day, DailyTrip.departure_time == at)
+        names = await _names(session, *at_time, *_holding(numbers))
+        pick = _rank(name, names)
         if pick.status == "found":
+            if numbers:
+                trace.append(_holding_note(names, numbers, f"at {_hhmm(at)}"))
             trace.extend(pick.trace)
-            scores = {s.name: s.score for s in pick.ranked[:1]}
-            candidates = [Scored(t, t.name, scores[t.name]) for t in at_time if t.name in scores]
+            candidates = await _trips_named(session, on_day.where(*at_time), names, _kept(pick))
+    if not candidates and numbers:
+        # The day's names holding the query's numbers: a name without them is never eligible
+        # (numbers must be equal, :func:`movi.resolve.names.words_agree`), so a found or
+        # ambiguous pick among them is the pick among all the day's names. Suggestions need
+        # every name: they are read below.
+        names = await _names(session, DailyTrip.trip_date == day, *_holding(numbers))
+        pick = _rank(name, names)
+        if pick.status != "missing":
+            trace.append(_holding_note(names, numbers, f"on {day.isoformat()}"))
+            trace.extend(pick.trace)
+            candidates = await _trips_named(session, on_day, names, _kept(pick))
     if candidates:
         trace.append(
             f"{counted(len(candidates), 'trip')} named {candidates[0].name!r} on {day.isoformat()}"
         )
     else:
-        # No exact name: the day's trips (one index range), their names ranked by rapidfuzz.
-        day_trips = await _fetch(session, on_day)
-        day_names = sorted({t.name for t in day_trips})
-        trace.append(f"{counted(len(day_names), 'trip name')} on {day.isoformat()}")
-        pick = pick_name(name, [(n, n) for n in day_names], noun="trip name", cutoffs=PLACE_CUTOFFS)
+        # Nothing matches: every name of the day is ranked, for suggestions.
+        names = await _names(session, DailyTrip.trip_date == day)
+        trace.append(f"{counted(len(names), 'trip name')} on {day.isoformat()}")
+        pick = _rank(name, names)
         trace.extend(pick.trace)
-        kept = pick.ranked if pick.status != "missing" else pick.ranked[:MAX_OPTIONS]
-        scores = {s.name: s.score for s in kept}
-        scored = [Scored(t, t.name, scores[t.name]) for t in day_trips if t.name in scores]
+        scored = await _trips_named(session, on_day, names, _kept(pick))
         if pick.status == "missing":
             return await _name_missing(
                 session, name, at, day, scored, query=query, today=today, trace=trace
@@ -379,18 +449,25 @@ async def _same_name_nearby(
     skip_day: date | None = None,
     skip_trip: int | None = None,
 ) -> list[_Trip]:
-    """Trips from ``first`` to ``last`` named like one of ``names`` (compared as keys)."""
-    found: list[_Trip] = []
-    for key in sorted({name_key(n) for n in names}):
-        stmt = select(*_COLUMNS).where(DailyTrip.trip_date >= first, DailyTrip.trip_date <= last)
-        if skip_day is not None:
-            stmt = stmt.where(DailyTrip.trip_date != skip_day)
-        found.extend(
-            t
-            for t in await _fetch(session, _by_name_key(stmt, key))
-            if name_key(t.name) == key and t.trip_id != skip_trip
-        )
-    return found
+    """Trips from ``first`` to ``last`` named like one of ``names`` (compared as keys).
+
+    The days are listed, not given as a range, so that each (day, key) is its own short range
+    of the (trip_date, name_key) index rather than a scan of a week of trips.
+    """
+    keys = sorted({name_key(n) for n in names})
+    days = [
+        first + timedelta(days=i)
+        for i in range((last - first).days + 1)
+        if first + timedelta(days=i) != skip_day
+    ]
+    if not keys or not days:
+        return []
+    stmt = select(*_COLUMNS).where(DailyTrip.trip_date.in_(days), DailyTrip.name_key.in_(keys))
+    return [
+        t
+        for t in await _fetch(session, stmt)
+        if name_key(t.name) in keys and t.trip_id != skip_trip
+    ]
 
 
 def _closeness(trip: _Trip, day: date, at: time | None, today: date) -> tuple[Any, ...]:

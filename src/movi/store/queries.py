@@ -73,12 +73,43 @@ async def booked(session: AsyncSession, trip_id: int) -> int:
 
 
 async def trip_view(session: AsyncSession, trip_id: int, *, lock: bool = False) -> TripView | None:
-    statement = select(DailyTrip).where(DailyTrip.trip_id == trip_id)
-    trip = await session.scalar(for_update(statement) if lock else statement)
+    """The trip with its deployment, vehicle, driver and confirmed bookings, or None.
+
+    A read is one statement (outer joins and a counted subquery): ``handle`` reads a trip on
+    almost every message, and each statement is a round trip. A locking read keeps one
+    statement per row, since PostgreSQL cannot lock the nullable side of an outer join.
+    """
+    if lock:
+        return await _locked_trip_view(session, trip_id)
+    confirmed = (
+        select(func.count())
+        .select_from(Booking)
+        .where(Booking.trip_id == DailyTrip.trip_id, Booking.status == BookingStatus.CONFIRMED)
+        .scalar_subquery()
+    )
+    row = (
+        await session.execute(
+            select(DailyTrip, Deployment, Vehicle, Driver, confirmed)
+            .outerjoin(Deployment, Deployment.trip_id == DailyTrip.trip_id)
+            .outerjoin(Vehicle, Vehicle.vehicle_id == Deployment.vehicle_id)
+            .outerjoin(Driver, Driver.driver_id == Deployment.driver_id)
+            .where(DailyTrip.trip_id == trip_id)
+        )
+    ).first()
+    if row is None:
+        return None
+    trip, deployment, vehicle, driver, count = row
+    return TripView(trip, deployment, vehicle, driver, int(count or 0))
+
+
+async def _locked_trip_view(session: AsyncSession, trip_id: int) -> TripView | None:
+    statement = for_update(select(DailyTrip).where(DailyTrip.trip_id == trip_id))
+    trip = await session.scalar(statement)
     if trip is None:
         return None
-    dep_statement = select(Deployment).where(Deployment.trip_id == trip_id)
-    deployment = await session.scalar(for_update(dep_statement) if lock else dep_statement)
+    deployment = await session.scalar(
+        for_update(select(Deployment).where(Deployment.trip_id == trip_id))
+    )
     vehicle = driver = None
     if deployment is not None and deployment.vehicle_id is not None:
         vehicle = await session.get(Vehicle, deployment.vehicle_id)

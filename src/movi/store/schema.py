@@ -32,8 +32,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-SCHEMA_VERSION = 1
-"""Bumped when a table or column changes; ``create_schema`` refuses other versions' databases."""
+SCHEMA_VERSION = 2
+"""Bumped when a table or column changes; ``create_schema`` refuses other versions' databases.
+Version 2 added ``daily_trips.name_key``."""
 
 #: Separators an operator may type inside a registration ("KA-01-AB-1234", "KA 01 AB 1234").
 REGISTRATION_SEPARATORS = ("-", " ", ".", "/", "_")
@@ -55,6 +56,61 @@ def _registration_key_sql(column: str) -> str:
     expr = f"upper({column})"
     for sep in REGISTRATION_SEPARATORS:
         expr = f"replace({expr}, '{sep}', '')"
+    return expr
+
+
+TRIP_NAME_SEPARATORS = (" ", "-", "_", ".", "/", ",", "'", ":", "(", ")")
+"""Characters dropped from a trip's name in ``daily_trips.name_key``: the same as
+``movi.resolve.names.NAME_SEPARATORS`` (a test holds them equal; the store cannot import the
+resolver, which imports the store)."""
+
+_TIME_SUFFIX_LENGTH = len(" - HH:MM")
+
+
+def _trip_name_sql(column: str) -> str:
+    """SQL for the name part of a trip's display name.
+
+    The name part is the display name without a final " - HH:MM" (hours 00-23, minutes 00-59),
+    the form of every trip movi writes, as :func:`movi.resolve.names.split_display_name` reads
+    it (before stripping). A name written by hand in another form (" - 8:00") is read whole.
+    """
+    n = f"length({column})"
+
+    def chars(first: str, length: int) -> str:
+        return f"substr({column}, {first}, {length})"
+
+    def one_of(values: list[str]) -> str:
+        return "(" + ", ".join(f"'{v}'" for v in values) + ")"
+
+    head = f"substr({column}, 1, {n} - {_TIME_SUFFIX_LENGTH})"
+    suffix = " AND ".join(
+        (
+            f"{chars(f'{n} - {_TIME_SUFFIX_LENGTH - 1}', 3)} = ' - '",
+            f"{chars(f'{n} - 4', 2)} IN {one_of([f'{h:02d}' for h in range(24)])}",
+            f"{chars(f'{n} - 2', 1)} = ':'",
+            f"{chars(f'{n} - 1', 1)} IN {one_of([str(d) for d in range(6)])}",
+            f"{chars(n, 1)} IN {one_of([str(d) for d in range(10)])}",
+            f"trim({head}) <> ''",
+        )
+    )
+    # Nested, so that ``head`` (a negative length on PostgreSQL) is only read for long names.
+    return (
+        f"CASE WHEN {n} > {_TIME_SUFFIX_LENGTH} "
+        f"THEN CASE WHEN {suffix} THEN {head} ELSE {column} END ELSE {column} END"
+    )
+
+
+def trip_name_key_sql(column: str) -> str:
+    """``name_key(split_display_name(column)[0])`` in SQL that SQLite and PostgreSQL share.
+
+    A name written by hand in another form than " - HH:MM" keeps its time in the key, and
+    ``lower`` folds only ASCII on SQLite: such names miss the indexed exact lookup, and the
+    resolver finds them by its slower comparison of names in Python instead.
+    """
+    expr = f"lower({_trip_name_sql(column)})"
+    for sep in TRIP_NAME_SEPARATORS:
+        quoted = sep.replace("'", "''")
+        expr = f"replace({expr}, '{quoted}', '')"
     return expr
 
 
@@ -227,7 +283,12 @@ class Driver(Base):
 
 
 class DailyTrip(Base):
-    """One run of a route on one day. ``version`` makes every ORM update a compare-and-set."""
+    """One run of a route on one day. ``version`` makes every ORM update a compare-and-set.
+
+    ``name_key`` is the name part of ``display_name`` ("Path-2" of "Path-2 - 08:00") as names
+    are compared exactly: lower case, separators dropped. The database computes it, so every
+    writer keeps it right (the ORM, Core updates, the demo's ``COPY``, hand-written SQL).
+    """
 
     __tablename__ = "daily_trips"
 
@@ -236,6 +297,9 @@ class DailyTrip(Base):
         ForeignKey("routes.route_id", ondelete="RESTRICT"), index=True
     )
     display_name: Mapped[str] = mapped_column(String(160))
+    name_key: Mapped[str] = mapped_column(
+        String(160), Computed(trip_name_key_sql("display_name"), persisted=True)
+    )
     trip_date: Mapped[date] = mapped_column(Date)
     departure_time: Mapped[time] = mapped_column(Time)
     live_status: Mapped[TripStatus] = mapped_column(
@@ -250,8 +314,9 @@ class DailyTrip(Base):
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy reads it once)
     __table_args__ = (
         CheckConstraint("delay_minutes >= 0", name="delay_minutes"),
-        # The resolver always narrows by day first, then by name or time within the day.
-        Index("ix_daily_trips_date_name", trip_date, func.lower(display_name)),
+        # The resolver always narrows by day first, then by name or time within the day: one
+        # name is a handful of rows even when a day has tens of thousands of trips.
+        Index("ix_daily_trips_date_name_key", trip_date, name_key, departure_time),
         Index("ix_daily_trips_date_time", trip_date, departure_time),
     )
 
