@@ -19,20 +19,20 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import time
+from functools import lru_cache
 from typing import Generic, Literal, TypeVar
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import ColumnExpressionArgument, func
-from sqlalchemy.sql.elements import ColumnElement
 
 from movi.resolve.resolution import MAX_OPTIONS
+from movi.store.schema import TRIP_NAME_SEPARATORS
 
 T = TypeVar("T")
 Status = Literal["found", "ambiguous", "missing"]
 
-NAME_SEPARATORS = (" ", "-", "_", ".", "/", ",", "'", ":", "(", ")")
-"""Characters ignored when names are compared exactly; the SQL form (:func:`name_key_sql`)
-drops the same ones, so a database pre-filter and the Python check always agree."""
+NAME_SEPARATORS = TRIP_NAME_SEPARATORS
+"""Characters ignored when names are compared exactly; the database computes the stored
+``daily_trips.name_key`` with the same ones, so an index lookup and the Python check agree."""
 
 NAME_MATCH_CUTOFF = 88.0
 """Least ``WRatio`` for a place, path, route or trip name to count as the one meant.
@@ -99,6 +99,7 @@ _TIME_SUFFIX = re.compile(
 )
 
 
+@lru_cache(maxsize=65_536)
 def name_key(text: str) -> str:
     """The form names are compared in exactly: lower case, separators dropped.
 
@@ -111,20 +112,7 @@ def name_key(text: str) -> str:
     return key
 
 
-def name_key_sql(column: ColumnExpressionArgument[str]) -> ColumnElement[str]:
-    """:func:`name_key` as a SQL expression (``lower`` and nested ``replace``), for pre-filters."""
-    expr: ColumnElement[str] = func.lower(column)
-    for sep in NAME_SEPARATORS:
-        expr = func.replace(expr, sep, "")
-    return expr
-
-
-def like_prefix(key: str) -> str:
-    """A LIKE pattern (escape character ``\\``) for values starting with ``key``."""
-    escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"{escaped}%"
-
-
+@lru_cache(maxsize=65_536)
 def fuzzy_form(text: str) -> str:
     """The rapidfuzz processor: lower case, separators as single spaces, letters and digits
     apart, so that "path2", "Path 2" and "path-2" all read "path 2".
