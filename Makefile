@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench bench-scale clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ bench: $(STAMP)
 	$(BIN)/movi bench
 	$(BIN)/python benchmarks/handle_latency.py --backend sqlite
 	$(BIN)/python benchmarks/demo_build.py --trips 100000 --backend sqlite
+
+# A million trips on both backends (~15 min; PostgreSQL via $MOVI_TEST_PG_DSN or 127.0.0.1:5432/test).
+bench-scale: $(STAMP)
+	$(BIN)/python benchmarks/scale.py --backend sqlite
+	$(BIN)/python benchmarks/scale.py --backend postgres
 
 clean:
 	rm -rf $(VENV) movi.db movi.db-wal movi.db-shm .pytest_cache .mypy_cache .ruff_cache
