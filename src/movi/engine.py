@@ -53,7 +53,7 @@ from movi.store import (
     read_only,
     session_factory,
 )
-from movi.store.queries import trip_view
+from movi.store.queries import lock_for_write, trip_view
 from movi.store.schema import AuditLog, Interaction
 
 DEFAULT_THRESHOLD = 0.6
@@ -758,8 +758,12 @@ class _Run:
                     ):
                         await session.rollback()
                         return self.already_used()
-                    if "trip" in job.ids:
-                        await trip_view(session, job.ids["trip"], lock=True)
+                    await lock_for_write(
+                        session,
+                        trip_id=job.ids.get("trip"),
+                        vehicle_ids=[job.ids["vehicle"]] if "vehicle" in job.ids else [],
+                        driver_ids=[job.ids["driver"]] if "driver" in job.ids else [],
+                    )
                     now_found = (
                         await executor.check(session, job, self.ctx) if executor.check else []
                     )

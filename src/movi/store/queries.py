@@ -6,6 +6,7 @@ write transaction already holds the database lock (``BEGIN IMMEDIATE``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -116,6 +117,56 @@ async def _locked_trip_view(session: AsyncSession, trip_id: int) -> TripView | N
     if deployment is not None and deployment.driver_id is not None:
         driver = await session.get(Driver, deployment.driver_id)
     return TripView(trip, deployment, vehicle, driver, await booked(session, trip_id))
+
+
+async def lock_for_write(
+    session: AsyncSession,
+    *,
+    trip_id: int | None,
+    vehicle_ids: Iterable[int] = (),
+    driver_ids: Iterable[int] = (),
+) -> TripView | None:
+    """Lock what a write's checks depend on; the locked trip's view (None without a trip).
+
+    A trip's lock alone does not serialise two writes on *different* trips that share a vehicle
+    or driver (assign V to T1 and V to T2 at once: both re-checks would see V free). So the
+    vehicles and drivers named by the job and those on the trip now are locked as well, always
+    in one order — vehicles, then drivers, by id, then the trip — so that two writes never wait
+    for each other in a cycle. A deployment changed between the first read and the trip's lock
+    brings its newcomers in last (rare; PostgreSQL would report a deadlock rather than hang).
+    On SQLite ``BEGIN IMMEDIATE`` has already serialised every writer and these are plain reads.
+    """
+    vehicles, drivers = set(vehicle_ids), set(driver_ids)
+    if trip_id is not None:
+        current = (
+            await session.execute(
+                select(Deployment.vehicle_id, Deployment.driver_id).where(
+                    Deployment.trip_id == trip_id
+                )
+            )
+        ).first()
+        if current is not None:
+            vehicles.update(v for v in (current.vehicle_id,) if v is not None)
+            drivers.update(d for d in (current.driver_id,) if d is not None)
+    await _lock_ids(session, Vehicle.vehicle_id, vehicles)
+    await _lock_ids(session, Driver.driver_id, drivers)
+    if trip_id is None:
+        return None
+    view = await trip_view(session, trip_id, lock=True)
+    if view is not None and view.deployment is not None:
+        late_vehicle, late_driver = view.deployment.vehicle_id, view.deployment.driver_id
+        if late_vehicle is not None and late_vehicle not in vehicles:
+            await _lock_ids(session, Vehicle.vehicle_id, {late_vehicle})
+        if late_driver is not None and late_driver not in drivers:
+            await _lock_ids(session, Driver.driver_id, {late_driver})
+    return view
+
+
+async def _lock_ids(session: AsyncSession, column: Any, ids: set[int]) -> None:
+    if ids:
+        await session.execute(
+            for_update(select(column).where(column.in_(sorted(ids))).order_by(column))
+        )
 
 
 async def cancel_bookings(
