@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+PG_DSN ?= $(or $(MOVI_TEST_PG_DSN),postgresql+asyncpg://postgres@127.0.0.1:5432/test)
 
-.PHONY: demo test lint bench bench-scale clean
+.PHONY: demo test test-full lint bench bench-scale bench-concurrency clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +33,17 @@ bench: $(STAMP)
 bench-scale: $(STAMP)
 	$(BIN)/python benchmarks/scale.py --backend sqlite
 	$(BIN)/python benchmarks/scale.py --backend postgres
+
+# Several engine processes racing on one database: operations/s and conflict rate per backend.
+bench-concurrency: $(STAMP)
+	$(BIN)/python benchmarks/concurrency.py --backend sqlite --workers 4 --ops 10000
+	MOVI_TEST_PG_DSN=$(PG_DSN) $(BIN)/python benchmarks/concurrency.py --backend postgres --workers 4 --ops 10000
+
+# The reliability suites at full size (nightly, ~1 h): 200k state-machine steps on SQLite, 20k on
+# PostgreSQL, 10,000 racing messages from 4 processes per backend.
+test-full: $(STAMP)
+	MOVI_TEST_PG_DSN=$(PG_DSN) MOVI_STATE_MACHINE_STEPS=200000 MOVI_STATE_MACHINE_PG_STEPS=20000 \
+	MOVI_PROCS_OPS=10000 MOVI_PROCS_WORKERS=4 $(BIN)/python -m pytest tests/reliability
 
 clean:
 	rm -rf $(VENV) movi.db movi.db-wal movi.db-shm .pytest_cache .mypy_cache .ruff_cache
