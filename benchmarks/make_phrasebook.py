@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = ("commands_dev.jsonl", "commands_dev2.jsonl")
+SOURCES = ("commands_dev.jsonl", "commands_dev2.jsonl", "commands_dev3.jsonl")
 TARGET = ROOT / "data" / "phrasebook.jsonl"
 FROZEN = "commands_test.jsonl"
 
@@ -19,10 +19,12 @@ FROZEN = "commands_test.jsonl"
 def main() -> None:
     lines = []
     for name in SOURCES:
-        assert name != FROZEN, "the test split is never used for tuning"
+        # Never the frozen split, under any name: its examples would leak into every parse.
+        if "test" in name or name == FROZEN:
+            raise SystemExit(f"refusing {name}: the test split is never used for tuning")
         path = ROOT / "benchmarks" / "data" / name
         if not path.is_file():
-            continue
+            raise SystemExit(f"{path.relative_to(ROOT)} is missing")
         for raw in path.read_text(encoding="utf-8").splitlines():
             if raw.strip():
                 item = json.loads(raw)

@@ -149,6 +149,38 @@ def test_trip_id_list_stops_at_a_count() -> None:
     assert [(m.kind, m.value) for m in found] == [("trip_id", 42), ("quantity", 3)]
 
 
+@pytest.mark.parametrize("text", ["decrease trip 1612 bookings by 6", "trip 405 seats left?"])
+def test_a_long_number_before_a_count_noun_is_still_the_trip(text: str) -> None:
+    assert len(values(text, "trip_id")) == 1
+    assert values(text, "trip_id")[0] in (1612, 405)
+
+
+# --------------------------------------------------------------------------- Hinglish
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "value"),
+    [
+        ("Yogesh aaj chutti pe hai", "date", "2026-11-28"),
+        ("aaj ke saare trips", "date", "2026-11-28"),
+        ("last 15 din ki gaadiyan", "days", 15),
+        ("pehla wala", "ordinal", 1),
+        ("dusri option", "ordinal", 2),
+        ("teesra", "ordinal", 3),
+        ("trip 1412 mein 3 log aur", "quantity", 3),
+        ("reduce it by four", "number", 4),
+        ("hold trip 6 for 15 more minutes", "duration", 15),
+    ],
+)
+def test_hinglish_and_spoken_forms(text: str, kind: str, value: Any) -> None:
+    assert values(text, kind) == [value]
+
+
+@pytest.mark.parametrize("text", ["aajkal sab theek hai", "the one", "which one is it"])
+def test_words_that_look_like_numbers_or_days_do_not_fire(text: str) -> None:
+    assert [m for m in mentions(text) if m.kind in ("date", "number", "ordinal")] == []
+
+
 # --------------------------------------------------------------------------- time
 
 
@@ -596,13 +628,17 @@ def test_ordinal_does_not_fire(text: str) -> None:
         "098450 12345",
         "0091 9845012345",
         "984 501 2345",
+        "080-41234567",
+        "0821 2345678",
     ],
 )
 def test_phone(text: str) -> None:
     assert values(f"call driver on {text} now", "phone") == [text]
 
 
-@pytest.mark.parametrize("text", ["12345", "1234567890", "98450123456", "5845012345", "trip 42"])
+@pytest.mark.parametrize(
+    "text", ["12345", "1234567890", "98450123456", "5845012345", "trip 42", "0800-1000", "080-4123"]
+)
 def test_phone_does_not_fire(text: str) -> None:
     assert values(text, "phone") == []
 

@@ -25,6 +25,8 @@ Conventions (the reference day is ``today``):
   the first Monday strictly after today; so a weekday equal to today's means today + 7 days.
   "last monday"/"previous monday" mean the last one strictly before today. The abbreviations
   "mon", "wed", "sat", "sun" are ordinary words too and count only after on/this/next/….
+* **Hinglish.** "aaj" is today; "din" counts days ("last 15 din"); "pehla", "dusra",
+  "teesra" are ordinals. ("kal" is yesterday or tomorrow, so it is left alone.)
 * **Year-less dates** ("3 Dec", "03/12", "the 5th") take the first such day on or after today:
   today itself counts, an earlier day rolls to next year ("the 5th": to next month). Numeric
   dates are day/month (Indian order); "-" and "." numeric dates need a year (so "8.30" is a
@@ -160,6 +162,19 @@ _ORDINAL_WORDS: Final = {
     "eighteenth": 18,
     "nineteenth": 19,
     "twentieth": 20,
+    # Hinglish: "pehla wala", "dusra option", "teesri"
+    "pehla": 1,
+    "pehli": 1,
+    "pehle": 1,
+    "dusra": 2,
+    "dusri": 2,
+    "doosra": 2,
+    "doosri": 2,
+    "teesra": 3,
+    "teesri": 3,
+    "tisra": 3,
+    "chautha": 4,
+    "chauthi": 4,
 }
 
 #: zero … ninety-nine in words ("twenty five", "twenty-five").
@@ -322,15 +337,19 @@ def extract_registrations(text: str, *, today: date) -> list[Mention]:
 # --------------------------------------------------------------------------- phone
 
 _PHONE: Final = re.compile(
-    r"(?=[+0-9])(?<![\w+])(?:(?:\+91|0091|91)[-. ]?|0)?"
-    r"(?:[6-9][0-9]{4}[-. ]?[0-9]{5}|[6-9][0-9]{2}[-. ][0-9]{3}[-. ][0-9]{4})(?![0-9])",
+    r"(?=[+0-9])(?<![\w+])(?:"
+    r"(?:(?:\+91|0091|91)[-. ]?|0)?"
+    r"(?:[6-9][0-9]{4}[-. ]?[0-9]{5}|[6-9][0-9]{2}[-. ][0-9]{3}[-. ][0-9]{4})"
+    # a landline with its STD code: "080-41234567", "0821 2345678" (10 or 11 digits in all)
+    r"|0[1-9](?:[0-9]{1,2}[-. ][0-9]{7,8}|[0-9]{2,3}[-. ][0-9]{6,7})"
+    r")(?![0-9])",
     _FLAGS,
 )
 
 
 @_register("phone.v1")
 def extract_phones(text: str, *, today: date) -> list[Mention]:
-    """Indian mobiles as written: "9876543210", "98450 12345", "+91-9845012345", "098450 12345"."""
+    """Indian phones as written: "9876543210", "98450 12345", "+91-9845012345", "080-41234567"."""
     norm = _prepare(text)
     if not _DIGIT.search(norm):
         return []
@@ -395,11 +414,15 @@ def extract_coordinates(text: str, *, today: date) -> list[Mention]:
 
 # --------------------------------------------------------------------------- trip id
 
-#: What makes a number after "trip" something else: a time, a duration, a count.
+#: What makes a number after "trip" something else: a time, a duration.
 _NOT_AN_ID: Final = (
     r"(?!\s*(?:[ap](?:\.\s?m\b|\s?m\b)|o'?\s?clock\b|hrs?\b|hours?\b|h\b|mins?\b|minutes?\b"
-    r"|mts\b|days?\b|weeks?\b|months?\b|seats?\b|seaters?\b|bookings?\b|people\b|persons?\b"
-    r"|passengers?\b|pax\b|employees?\b|%|/[0-9]|in\s+the\s+(?:morning|afternoon|evening|night)\b))"
+    r"|mts\b|days?\b|weeks?\b|months?\b|%|/[0-9]|in\s+the\s+(?:morning|afternoon|evening|night)\b))"
+)
+#: A small number before a count noun is a count ("trip 3 bookings"); "trip 1612 bookings"
+#: is still trip 1612: nobody books a thousand seats.
+_COUNT_AFTER: Final = re.compile(
+    r"\s*(?:seats?|seaters?|bookings?|people|persons?|passengers?|pax|employees?)\b", _FLAGS
 )
 _TRIP_ID: Final = re.compile(
     r"(?=t)\btrips?(?:\s*[-#:]\s*|\s+)(?:(?:no\b\.?|num\b\.?|number|id)\s*[:#.]?\s*)?#?\s?"
@@ -421,10 +444,16 @@ def extract_trip_ids(text: str, *, today: date) -> list[Mention]:
     if not _DIGIT.search(norm):
         return []
     found: list[Mention] = []
+
+    def counted(m: re.Match[str]) -> bool:
+        return len(m["n"]) <= 2 and _COUNT_AFTER.match(norm, m.end()) is not None
+
     for m in _TRIP_ID.finditer(norm):
+        if counted(m):
+            continue
         found.append(_mention(text, "trip_id", int(m["n"]), m.start(), m.end()))
         pos = m.end()
-        while (more := _TRIP_ID_MORE.match(norm, pos)) is not None:
+        while (more := _TRIP_ID_MORE.match(norm, pos)) is not None and not counted(more):
             start = more.start("n")
             if norm[start - 1] == "#":
                 start -= 1
@@ -618,7 +647,8 @@ _DURATION: Final = re.compile(
     r"|(?:(?:a|one)\s+)?(?P<qh>quarter)(?:\s+of\s+an?\s+|\s*-\s*|\s+)(?:hour|hr)\b"
     rf"|(?P<h>{_NUM_HOURS})\s*(?:-\s*)?{_HOURS}"
     r"|(?P<hg>[0-9]{1,2}(?:\.[0-9]+)?)h\b"
-    rf"|(?P<m>[0-9]{{1,4}}(?:\.[0-9]+)?|{_NUMWORD})\s*(?:-\s*)?{_MINUTES}"
+    rf"|(?P<m>[0-9]{{1,4}}(?:\.[0-9]+)?|{_NUMWORD})\s*(?:-\s*)?(?:(?:more|extra|additional)\s+)?"
+    rf"{_MINUTES}"
     r"|(?:the\s+)?(?:last|past|previous|next|coming)\s+(?P<unit>hour|minute)\b"
     r"|(?P<mg>[0-9]{1,3})\s?m\b(?=\s*(?:late|early|delay|delayed|later|earlier|behind|ahead"
     r"|extra|more)\b)"
@@ -630,13 +660,13 @@ _DAYS: Final = re.compile(
     r"(?=[0-9a-gl-pst-wz])"
     r"\b(?:(?P<q>(?:the\s+)?(?:last|past|next|coming|previous|this|upcoming))\s+)?"
     rf"(?:(?P<n>[0-9]{{1,4}}|{_NUMWORD}|an?\b|(?:a\s+)?couple\s+of)\s*(?:-\s*)?)?"
-    r"(?P<u>days?|weeks?|fortnights?|months?)\b",
+    r"(?P<u>days?|weeks?|fortnights?|months?|din)\b",
     _FLAGS,
 )
 _DURATION_HINTS: Final = ("hour", "hr", "min", "mnt", "mts")
 _DIGIT_H_OR_M: Final = re.compile(r"[0-9]\s?[hm]", _FLAGS)
-_DAYS_HINTS: Final = ("day", "week", "fortnight", "month")
-_PERIOD_DAYS: Final = {"day": 1, "week": 7, "fortnight": 14, "month": 30}
+_DAYS_HINTS: Final = ("day", "week", "fortnight", "month", "din")
+_PERIOD_DAYS: Final = {"day": 1, "week": 7, "fortnight": 14, "month": 30, "din": 1}
 
 
 def _minutes(m: re.Match[str]) -> float | None:
@@ -707,8 +737,8 @@ _WEEKDAY: Final = (
 _WORDLIKE_WEEKDAYS: Final = frozenset({"mon", "wed", "sat", "sun"})
 _TOMORROW: Final = r"(?:tomorrow|tomorow|tommorow|tommorrow|tmrw|tmr|tmw|2morrow|2moro|2mrw)"
 _RELATIVE_DAYS: Final = re.compile(
-    rf"(?=[tdy2])\b(?P<rel>(?:the\s+)?day\s+after\s+{_TOMORROW}|(?:the\s+)?day\s+before\s+yesterday"
-    rf"|today|tonight|{_TOMORROW}|yesterday|yday)\b",
+    rf"(?=[tdy2a])\b(?P<rel>(?:the\s+)?day\s+after\s+{_TOMORROW}|(?:the\s+)?day\s+before\s+yesterday"
+    rf"|today|tonight|{_TOMORROW}|yesterday|yday|aaj)\b",
     _FLAGS,
 )
 _WEEKDAY_DATE: Final = re.compile(
@@ -774,7 +804,7 @@ _DAY_TIME_CUE: Final = re.compile(
 )
 
 
-_RELATIVE_HINTS: Final = ("day", "tonight", "tom", "tm", "2m")
+_RELATIVE_HINTS: Final = ("day", "tonight", "tom", "tm", "2m", "aaj")
 _WEEKDAY_HINTS: Final = tuple(_WEEKDAY_NUMBERS)
 _NUMERIC_DATE_HINTS: Final = ("/", "-", ".")
 
@@ -854,7 +884,7 @@ def _weekday(today: date, target: int, qualifier: str | None) -> date:
     return today + timedelta(days=(target - today.weekday()) % 7 or 7)
 
 
-_RELATIVE_OFFSETS: Final = {"today": 0, "tonight": 0, "yesterday": -1, "yday": -1}
+_RELATIVE_OFFSETS: Final = {"today": 0, "tonight": 0, "aaj": 0, "yesterday": -1, "yday": -1}
 
 
 def _relative(word: str) -> int:
@@ -968,7 +998,8 @@ _QUANTITY: Final = re.compile(
     rf"(?=[0-9otfsenz])(?<![\w.:/#])(?<!\w-)(?P<n>[0-9]{{1,6}}|{_NUMWORD})\s*(?:-\s*)?"
     r"(?:(?:more|extra|additional|new|less|fewer|confirmed|free|empty|spare)\s+)?"
     r"(?P<u>bookings?|reservations?|people|persons?|ppl|passengers?|pax|employees?|riders?"
-    r"|staff|members?|guests?|commuters?|seaters?|seats?|trips|vehicles?|buses|bus|cabs?|vans?)\b"
+    r"|staff|members?|guests?|commuters?|seaters?|seats?|trips|vehicles?|buses|bus|cabs?|vans?"
+    r"|log|logon)\b"  # Hinglish "3 log" = 3 people
     r"(?P<vehicle>\s*(?:bus|buses|cab|cabs|van|vehicle|coach|tempo|traveller|car)\b)?",
     _FLAGS,
 )
@@ -977,6 +1008,10 @@ _CAPACITY: Final = re.compile(
     r"(?!\s*(?:%|percent))",
     _FLAGS,
 )
+#: A number in words after "by" ("reduce the bookings by four"); elsewhere a word like "one"
+#: is too often no number at all ("the one at 8", "which one").
+#: A duration in words ("by five minutes") overlaps it and wins (see ``extract_all``).
+_BY_NUMBER_WORD: Final = re.compile(rf"(?=b)\bby\s+(?P<n>{_NUMWORD})", _FLAGS)
 _NUMBER: Final = re.compile(
     r"(?=[0-9])(?<![\w.:/#])(?<!\w-)(?<![0-9],)(?P<n>[0-9]{1,9})(?!\w|[.:/,][0-9])", _FLAGS
 )
@@ -1002,6 +1037,12 @@ def extract_quantities(text: str, *, today: date) -> list[Mention]:
         if n is not None:
             found.append(_mention(text, "quantity", n, m.start(), m.end(), "seater"))
     found = _longest(found)
+    taken = _spans(found)
+    for m in _BY_NUMBER_WORD.finditer(norm):
+        n = _int(m["n"])
+        if n is not None and not taken.overlaps(m.start("n"), m.end("n")):
+            found.append(_mention(text, "number", n, m.start("n"), m.end("n")))
+    found.sort(key=lambda f: f.start)
     if not _DIGIT.search(norm):
         return found
     taken = _spans(found)
@@ -1016,10 +1057,11 @@ def extract_quantities(text: str, *, today: date) -> list[Mention]:
 # --------------------------------------------------------------------------- ordinal
 
 _ORDINAL: Final = re.compile(
-    r"(?=[0-9fstenoc])(?:"
+    r"(?=[0-9fstenocpd])(?:"
     r"\b(?P<w>first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh"
     r"|twelfth|thirteenth|fourteenth|fifteenth|sixteenth|seventeenth|eighteenth|nineteenth"
-    r"|twentieth)\b"
+    r"|twentieth|pehla|pehli|pehle|dusra|dusri|doosra|doosri|teesra|teesri|tisra|chautha"
+    r"|chauthi)\b"
     r"|(?<![\w.:/#])(?P<d>[0-9]{1,3})(?:st|nd|rd|th)\b"
     r"|\b(?:option|choice|number|num\b\.?|no\b\.?)\s*[:#]?\s*"
     rf"(?P<k>[0-9]{{1,3}}\b|{_NUMWORD})(?![.:][0-9]))",

@@ -4,8 +4,9 @@ Lifecycle, as in spaCy's components: construct from a validated spec (``Grammar(
 ``Grammar.load(path)``), which builds the tokenizer and the PhraseMatcher; then ``grammar(text,
 …)`` returns an :class:`~movi.intent.Intent`. A parse is: clean → correction → noise → typos →
 analysis (mentions, word classes, references, leftover name chunks) → score every action's
-patterns → fill the winner's slots → confidence from the match's specificity, its margin over
-the runner-up and whether the required slots were found.
+patterns → fill the winner's slots (a close rival, no riskier, that has all its required slots
+beats a winner that lacks one) → confidence from the match's specificity, its margin over the
+runner-up and whether the required slots were found.
 """
 
 from __future__ import annotations
@@ -20,9 +21,17 @@ from typing import Any
 import spacy
 from spacy.matcher import Matcher, PhraseMatcher
 
-from movi.grammar.extractors import extract_all
+from movi.grammar.extractors import extract_all, extract_registrations
 from movi.grammar.mentions import Mention
-from movi.grammar.normalize import Corrections, Noise, Typos, clean, phrase_regex
+from movi.grammar.normalize import (
+    Corrections,
+    Noise,
+    Phrases,
+    Typos,
+    clean,
+    phrase_regex,
+    tokens,
+)
 from movi.grammar.phrasebook import PLACEHOLDERS, Phrasebook
 from movi.grammar.references import (
     DisplayName,
@@ -43,6 +52,9 @@ COMPOSITE_SLOTS: dict[str, tuple[str, ...]] = {
     "audit_target": ("trip_id", "trip_name", "trip_time", "vehicle", "driver"),
 }
 _TRIP_ACTIONS_NEED = "trip"
+_ANY_DAY = date(2026, 1, 1)  # registrations do not depend on the day
+#: How much an action of each kind can change: a re-ranked answer is never riskier.
+_RISK = {"answer": 0, "read": 0, "write": 1, "risky": 2, "bulk": 3}
 _QTY_CLASSES = {
     "seater": "$seater",
     "bookings": "$bookings_qty",
@@ -50,6 +62,8 @@ _QTY_CLASSES = {
     "people": "$people_qty",
 }
 _TARGET_CUE = re.compile(r"(?:\bto|\bat|\btill|\buntil|\bfor|\bonto|\bon|\bby|\bfrom)\s*$", re.I)
+#: Hinglish puts the cue after the day: "sunday pe shift karo", "monday ke liye copy karo".
+_TARGET_CUE_AFTER = re.compile(r"\s*(?:pe|par|ko|ke\s+liye|tak)\b", re.I)
 _NEW_TIME_CUE = re.compile(r"(?:\bto|\btill|\buntil|\bfor|\bonto|\bnew\s+time)\s*(?:at\s*)?$", re.I)
 _WORD_RE = re.compile(r"[\w][\w'.&/-]*")
 _SUBJECT_VERB = re.compile(
@@ -58,19 +72,33 @@ _SUBJECT_VERB = re.compile(
     re.IGNORECASE,
 )
 _TRAILER = re.compile(
-    r"\s+(?:from now on|going forward|henceforth|please|pls|asap|urgently|thanks|thank you)\b.*$",
+    r"\s+(?:from now on|from now|going forward|henceforth|please|pls|asap|urgently|thanks|"
+    r"thank you|kar do|kardo|karo|kar dijiye|rakh do|rakho|instead|update it)\b.*$",
     re.IGNORECASE,
 )
-_SELECTED = re.compile(r"selected|current|this|that|same", re.IGNORECASE)
-_NAME_BREAK = re.compile(r"[,;()\[\]:=>→]|->")
+_NAME_END = re.compile(r"\s*[,;]\s*")
+_DIGITS = re.compile(r"\d+")
+_HINGLISH_PEOPLE = frozenset({"log", "logon"})
+_TIME_GLUE = re.compile(r"\s*(?:-|at|@|,)?\s*", re.IGNORECASE)
+_BARE_ID = re.compile(r"\d{3,5}")
+#: A clarification offers a handful of options: "123456" alone is no choice.
+_MAX_OPTION = 20
+#: Classes after an answer word that make the utterance a command ("stop master list").
+_COMMAND_AFTER_ANSWER = ("TRIP_WORD", "LIST")
+_SELECTED = re.compile(r"selected|current|this|that|same|\b(?:iss?|yeh?|isi)\b", re.IGNORECASE)
+_NAME_BREAK = re.compile(r"[,;()\[\]:=>→]|->|\s-\s")
 _ANSWERS = ("confirm", "deny")
 _BARE_ORDINAL = re.compile(r"^(?:the\s+)?\d{1,2}(?:st|nd|rd|th)$", re.IGNORECASE)
 _PAIR_GLUE = re.compile(r"and|with|n|&|,|will take|along with|plus|aur|with vehicle|and vehicle")
 _QUESTION_START = re.compile(
     r"^\s*(?:is|are|has|have|did|does|do(?!\s+not)|was|were|will|would|can|could|should|what|which|who|"
-    r"whom|whose|where|when|how|why|any)\b",
+    r"whom|whose|where|when|how|why|any|kya|kaun|kaunsa|kaunse|kitne|kitni|kahan)\b",
     re.IGNORECASE,
 )
+_QUESTION_END = re.compile(r"\b(?:kya|ki nahi|ya nahi|or not)\s*[?.!]*\s*$", re.IGNORECASE)
+_QUESTION_INSIDE = re.compile(r"\b(?:whether|check if|check whether|find out if|see if)\b", re.I)
+#: Where a command's last sentence starts: "who's driving 3390? make it Faizal" orders.
+_LAST_SENTENCE = re.compile(r"[?!.]\s+(?=[^\W\d_])")
 _REASON = re.compile(
     r"\b(?:for|because(?:\s+of)?|due\s+to|reason\s*:?|since|owing\s+to)\s+(?P<reason>.+)$",
     re.IGNORECASE,
@@ -147,10 +175,11 @@ class Grammar:
             if self.abbreviations
             else None
         )
+        self._abbreviation_keys = frozenset(tokens(k)[0] for k in self.abbreviations if tokens(k))
         self.corrections = Corrections(noise.corrections)
-        self.negations = phrase_regex(noise.negations) if noise.negations else None
-        self.injection = phrase_regex(spec.injection) if spec.injection else None
-        self.out_of_scope = phrase_regex(spec.out_of_scope) if spec.out_of_scope else None
+        self.negations = Phrases(noise.negations) if noise.negations else None
+        self.injection = Phrases(spec.injection) if spec.injection else None
+        self.out_of_scope = Phrases(spec.out_of_scope) if spec.out_of_scope else None
         self.typos = Typos(
             spec.repair_targets,
             cutoff=spec.settings.typo_cutoff,
@@ -166,6 +195,7 @@ class Grammar:
         self.roles = Roles(
             {slot: role.after for slot, role in spec.roles.items()},
             {slot: role.before for slot, role in spec.roles.items()},
+            {slot: role.nouns for slot, role in spec.roles.items()},
         )
         self.value_patterns = {
             slot: [(value, phrase_regex(phrases)) for value, phrases in table.items()]
@@ -183,6 +213,10 @@ class Grammar:
             for action, cls in spec.whole.items()
         }
         self.option_words = {w for p in self.whole_sets.get("choose_option", []) for w in p}
+        # The same phrases by first word: the whole-answer check runs on every parse.
+        self.whole_index: dict[str, dict[str, list[tuple[str, ...]]]] = {
+            action: _by_first_word(phrases) for action, phrases in self.whole_sets.items()
+        }
         # Patterns as sets, built once: ranking is on the hot path of every parse.
         self.compiled = [
             (
@@ -274,14 +308,13 @@ class Grammar:
                     return backoff
             return _unknown(0.15 if known else 0.05, why)
 
-        best = ranked[0]
-        runner_up = next((s for s in ranked[1:] if s.action != best.action), None)
+        best, slots, missing = self._choose(ranked, analysis, page, today, selected_trip_id, trace)
+        runner_up = next((s for s in _distinct(ranked) if s.action != best.action), None)
         action = best.action
-        slots = self._fill(action, analysis, selected_trip_id)
-        if action == "simulate_action":
-            slots = self._simulated(analysis, page, today, selected_trip_id)
-        missing = self._missing(action, slots)
         confidence = self._confidence(best, runner_up, missing)
+        if self._doubtful(best, slots, analysis):
+            confidence = min(confidence, self.spec.settings.weak_missing_cap)
+            trace.append("weak match, a required slot missing and words left unexplained")
         trace.append(
             f"matched {action} (pattern {best.pattern}, score {best.score:.2f}"
             + (f"; runner-up {runner_up.action} {runner_up.score:.2f}" if runner_up else "")
@@ -308,9 +341,17 @@ class Grammar:
 
     def _expand(self, text: str) -> str:
         """Shorthand to words: "cancl trp 42" → "cancel trip 42" (registrations are kept)."""
-        if self._abbreviation is None:
+        if self._abbreviation is None or self._abbreviation_keys.isdisjoint(tokens(text)):
             return text
-        return self._abbreviation.sub(lambda m: self.abbreviations[m.group(0).lower()], text)
+        # "KA 02 RT 6677" is a registration, not "KA 02 route 6677".
+        plates = [(m.start, m.end) for m in extract_registrations(text, today=_ANY_DAY)]
+
+        def expand(match: re.Match[str]) -> str:
+            if any(s <= match.start() < e for s, e in plates):
+                return match.group(0)
+            return self.abbreviations[match.group(0).lower()]
+
+        return self._abbreviation.sub(expand, text)
 
     def _apply_correction(self, text: str, today: date, trace: list[str]) -> str:
         split = self.corrections.split(text)
@@ -321,8 +362,18 @@ class Grammar:
             return head
         if not head:
             return tail
-        tail_kinds = {_kind_family(m.kind) for m in extract_all(tail, today=today)}
+        tail_mentions = extract_all(tail, today=today)
         head_mentions = extract_all(head, today=today)
+        if len(tail_mentions) == 1 and tail_mentions[0].kind == "number":
+            # "delay trip 1444 by 20 minutes, no wait, 30": a bare number corrects the number
+            # said last, in its own words ("30 minutes"), whatever kind of value it was.
+            said = [m for m in head_mentions if _DIGITS.search(m.surface)]
+            if said and tail.strip(" .!?") == tail_mentions[0].surface:
+                last = said[-1]
+                fixed = _DIGITS.sub(tail_mentions[0].surface, last.surface, count=1)
+                trace.append(f"spoken correction applied: {tail!r} replaces {last.surface!r}")
+                return head[: last.start] + fixed + head[last.end :]
+        tail_kinds = {_kind_family(m.kind) for m in tail_mentions}
         dropped = [m for m in head_mentions if _kind_family(m.kind) in tail_kinds]
         if dropped:
             for m in sorted(dropped, key=lambda m: m.start, reverse=True):
@@ -343,9 +394,15 @@ class Grammar:
         for match_id, start, end in self.matcher(doc):
             span = doc[start:end]
             s, e = span.start_char, span.end_char
-            # A word inside a mention is the mention's, except a count's qualifier: the "more"
-            # of "two more people" and the "less" of "one less booking" still say what to do.
-            if any(m.start <= s and e <= m.end and m.kind != "quantity" for m in mentions):
+            # A word inside a mention is the mention's, except a count's qualifier and noun: the
+            # "more" of "two more people" and the "less" of "one less booking" still say what
+            # to do. A Hinglish "log" (people) is a count's noun, never an audit log.
+            if any(
+                m.start <= s
+                and e <= m.end
+                and (m.kind != "quantity" or text[s:e].lower() in _HINGLISH_PEOPLE)
+                for m in mentions
+            ):
                 continue
             classes.setdefault(self.nlp.vocab.strings[match_id], []).append((s, e))
         for match_id, start, end in self.phrasal(doc):
@@ -435,10 +492,12 @@ class Grammar:
             present.add("$" + m.kind)
             if m.kind == "quantity" and m.unit in _QTY_CLASSES:
                 present.add(_QTY_CLASSES[m.unit])
-            if m.kind == "date":
-                before = a.text[: m.start]
-                if _TARGET_CUE.search(before):
-                    present.add("$date_target")
+                if a.text[m.start - 1 : m.start] == "+":
+                    present.add("INCREASE")  # "trip 1219: +7 bookings"
+            if m.kind == "date" and _date_target(a.text, m):
+                present.add("$date_target")
+            if m.kind == "time" and _NEW_TIME_CUE.search(a.text[: m.start]):
+                present.add("$time_target")  # "postpone … to 7am": a new time
         if a.displays:
             present.add("$display_name")
         if a.paths:
@@ -447,7 +506,13 @@ class Grammar:
             present.add("$this_trip")
         if a.stops is not None:
             present.add("$stop_list")
-        if {"$trip_id", "$display_name", "$path_name", "$this_trip"} & present or (
+        references = {"$trip_id", "$display_name", "$path_name", "$this_trip"}
+        if not references & present:
+            # A terse "3871 cancel", "is 3388 on time?": a lone id-like number is the trip.
+            numbers = [m for m in a.of("number") if not a.inside_display(m.start, m.end)]
+            if len(numbers) == 1 and _BARE_ID.fullmatch(numbers[0].surface):
+                present.add("$trip")
+        if references & present or (
             "$time" in present and ("TRIP_WORD" in present or self._trip_name(a, {}))
         ):
             present.add("$trip")
@@ -455,7 +520,7 @@ class Grammar:
             present.add("$name")
         if self._person_pair(a):
             present.add("$person_pair")
-        if a.text.rstrip().endswith("?") or _QUESTION_START.match(a.text):
+        if _is_question(a.text):
             present.add("$question")
         if a.chunks:
             first = a.chunks[0]
@@ -470,16 +535,18 @@ class Grammar:
         words = re.sub(r"[^\w\s'.-]", " ", a.text.lower()).replace(".", " ").split()
         if not words:
             return None
-        for action, phrases in self.whole_sets.items():
+        for action, index in self.whole_index.items():
             if action == "choose_option":
                 continue
-            if _covers(words, phrases):
+            if _covers(words, index):
                 return Intent(action=action, confidence=0.95, trace=(f"whole answer: {action}",))
-        for action, phrases in self.whole_sets.items():
+        for action, index in self.whole_index.items():
             # "yes, cancel it", "no, keep it as it is": an answer word first, nothing new after.
             if action not in _ANSWERS or a.mentions or a.displays or a.paths or len(words) > 6:
                 continue
-            lead = _leading(words, phrases)
+            if any(cls in a.classes for cls in _COMMAND_AFTER_ANSWER):
+                continue  # "stop master list", "abort the selected trip": a command
+            lead = _leading(words, index)
             if lead and lead < len(words):
                 return Intent(
                     action=action, confidence=0.8, trace=(f"answer word first: {action}",)
@@ -509,7 +576,7 @@ class Grammar:
                     confidence=0.85,
                     trace=("whole answer: the trip at a time",),
                 )
-        if ordinals and len(a.mentions) == 1:
+        if ordinals and len(a.mentions) == 1 and ordinals[0].value <= _MAX_OPTION:
             surface = set(re.sub(r"[^\w\s]", " ", ordinals[0].surface.lower()).split())
             if all(w in surface for w in leftover):
                 return Intent(
@@ -559,13 +626,21 @@ class Grammar:
     def _simulated(
         self, a: Analysis, page: str | None, today: date, selected_trip_id: int | None
     ) -> dict[str, Any]:
-        """The action a "what if …" asks about, read from the command without its "what if"."""
+        """The action a "what if …" asks about, read from the command without its "what if".
+
+        Only a write can be rehearsed, so reads ("show me the impact of …") never win.
+        """
         text = a.text
-        for start, end in sorted(a.classes.get("SIMULATE", []), reverse=True):
+        for start, end in reversed(_merged(a.classes.get("SIMULATE", []))):
             text = text[:start] + " " + text[end:]
         inner = self._analyse(re.sub(r"\s+", " ", text).strip(" :,"), today)
         inner.present.discard("$question")
-        ranked = [s for s in self._rank(inner.present, page) if s.action != "simulate_action"]
+        ranked = [
+            s
+            for s in self._rank(inner.present, page)
+            if s.action != "simulate_action"
+            and self.spec.actions[s.action].kind in ("write", "risky", "bulk")
+        ]
         if not ranked:
             return {}
         target = ranked[0].action
@@ -634,6 +709,73 @@ class Grammar:
             trace=tuple(trace),
         )
 
+    def _choose(
+        self,
+        ranked: list[Scored],
+        a: Analysis,
+        page: str | None,
+        today: date,
+        selected_trip_id: int | None,
+        trace: list[str],
+    ) -> tuple[Scored, dict[str, Any], list[str]]:
+        """The best-scored action, unless it lacks what it needs and a close rival has it all.
+
+        "who is available to drive on friday" scores highest as a driver's status, but names
+        no driver; the list of available drivers, close behind, needs nothing more. A rival is
+        close when it scores within ``settings.rerank_margin`` of the best and is no riskier
+        (read < write < risky < bulk): in doubt, the parser never trades a question for a
+        write. A trip referred to as "this trip" counts as named even without a selection.
+        """
+        candidates = _distinct(ranked)
+        best = candidates[0]
+        slots = self._slots(best.action, a, page, today, selected_trip_id)
+        missing = self._missing(best.action, slots)
+        if not self._lacking(best.action, slots, a):
+            return best, slots, missing
+        margin = self.spec.settings.rerank_margin
+        risk = _RISK[self.spec.actions[best.action].kind]
+        for rival in candidates[1:]:
+            if rival.score < best.score - margin:
+                break
+            if _RISK[self.spec.actions[rival.action].kind] > risk:
+                continue  # in doubt, never trade the command for a riskier one
+            rival_slots = self._slots(rival.action, a, page, today, selected_trip_id)
+            if not self._lacking(rival.action, rival_slots, a):
+                trace.append(
+                    f"{best.action} lacks {', '.join(missing)}; {rival.action} "
+                    f"(score {rival.score:.2f}) has what it needs"
+                )
+                return rival, rival_slots, self._missing(rival.action, rival_slots)
+        return best, slots, missing
+
+    def _slots(
+        self, action: str, a: Analysis, page: str | None, today: date, selected_trip_id: int | None
+    ) -> dict[str, Any]:
+        if action == "simulate_action":
+            return self._simulated(a, page, today, selected_trip_id)
+        return self._fill(action, a, selected_trip_id)
+
+    def _doubtful(self, best: Scored, slots: dict[str, Any], a: Analysis) -> bool:
+        """A reading to offer back as a question rather than act on.
+
+        A weak match that lacks a required slot while words it does not use are left over is
+        most likely about something else: "the AC in the bus is not working" is no vehicle
+        status. "create stop" or "cancel the trip" lack a slot too, but say nothing else; the
+        engine asks them for what is missing.
+        """
+        if best.score >= self.spec.settings.weak_score or not self._lacking(best.action, slots, a):
+            return False
+        used = {v for v in slots.values() if isinstance(v, str)}
+        return any(chunk.text not in used for chunk in a.chunks)
+
+    def _lacking(self, action: str, slots: dict[str, Any], a: Analysis) -> list[str]:
+        """Required slots not filled, a trip said as "this trip" counting as filled."""
+        return [
+            slot
+            for slot in self._missing(action, slots)
+            if not (slot == _TRIP_ACTIONS_NEED and a.this is not None)
+        ]
+
     def _missing(self, action: str, slots: dict[str, Any]) -> list[str]:
         missing = []
         for slot in self.spec.actions[action].slots.required:
@@ -686,7 +828,7 @@ class Grammar:
                 slots["new_time"] = pick.value
         if "new_date" in wanted:
             dates = a.of("date")
-            cued = [m for m in dates if _TARGET_CUE.search(a.text[: m.start])]
+            cued = [m for m in dates if _date_target(a.text, m)]
             pick = cued[-1] if cued else None
             if pick is None and dates:
                 last = dates[-1]
@@ -841,16 +983,15 @@ class Grammar:
             followed_by_trip = any(
                 s == chunk.end + (len(a.text[chunk.end :]) - len(after)) for s, _ in trip_spans
             )
-            next_to_time = any(
-                abs(m.start - chunk.end) <= 4 or abs(chunk.start - m.end) <= 4 for m in times
-            )
+            next_to_time = any(_beside(a.text, chunk, m) for m in times)
             if followed_by_trip or next_to_time:
                 return chunk.text
         return None
 
     def _names(self, action: str, wanted: list[str], a: Analysis, slots: dict[str, Any]) -> None:
         used: set[int] = set()
-        name_slots = [s for s in ("driver", "employee", "stop", "path", "route") if s in wanted]
+        # A route is always its whole display name ("Path-2 - 08:00"), never a bare chunk.
+        name_slots = [s for s in ("driver", "employee", "stop", "path") if s in wanted]
         if "path" in name_slots and a.paths:
             slots["path"] = a.paths[0].text
         for slot in name_slots:
@@ -861,19 +1002,48 @@ class Grammar:
                 slots[slot] = chunk.text
                 used.add(chunk.start)
         if "new_name" in wanted:
-            # A new name runs to the end of the command: "… to Manyata Tech Park Bus Stop".
-            after = a.text[a.chunks[0].end :] if "stop" in slots and a.chunks else a.text
-            offset = len(a.text) - len(after)
-            cue = self.roles.first_cue("new_name", after)
-            if cue is not None:
-                value = _TRAILER.sub("", a.text[offset + cue.end() :]).strip(" .,!?'\"")
-                if value:
-                    slots["new_name"] = value
+            value = self._new_name(a, slots)
+            if value:
+                slots["new_name"] = value
         fallback = self.spec.fallback_name.get(action)
         if fallback and fallback in wanted and fallback not in slots and fallback != "reason":
-            free = [c for c in a.chunks if c.start not in used and not self._is_trip_name(a, c)]
+            # Beside a time a name is a trip's, unless the action takes no trip ("create a
+            # login route on Jigani Loop at 7.15 am": the name is the path).
+            takes_trip = _TRIP_ACTIONS_NEED in wanted or "audit_target" in wanted
+            free = [
+                c
+                for c in a.chunks
+                if c.start not in used
+                and not (takes_trip and self._is_trip_name(a, c))
+                and not self.roles.modifies(fallback, a.text[c.end :])
+            ]
             if free:
-                slots[fallback] = free[0].text
+                # In mixed-case text a capitalised chunk is the likelier name ("asked for an
+                # experienced driver, so assign Thimmaiah …").
+                mixed_case = a.text != a.text.lower()
+                named = [c for c in free if c.text[:1].isupper()] if mixed_case else []
+                slots[fallback] = (named or free)[0].text
+
+    def _new_name(self, a: Analysis, slots: dict[str, Any]) -> str | None:
+        """The new name: what follows the last cue after the stop ("… is now called X, update it").
+
+        It runs to the end of the command or to the first comma, without trailing politeness
+        or a Hinglish verb ("… ka naam X kar do"). Later cues win, so in "change Uttarahalli
+        stop name into Uttarahalli Circle" the name follows "into", not "stop".
+        """
+        start = 0
+        stop = slots.get("stop")
+        for chunk in a.chunks:
+            if chunk.text == stop:
+                start = chunk.end
+                break
+        cues = list(self.roles.cues("new_name", a.text[start:]))
+        for cue in reversed(cues):
+            rest = _NAME_END.split(a.text[start + cue.end() :], maxsplit=1)[0]
+            value = _TRAILER.sub("", rest).strip(" .,!?'\"")
+            if value and not self.non_name_word.fullmatch(value):
+                return value
+        return None
 
     def _person_pair(self, a: Analysis) -> bool:
         """A name joined to a registration ("Ramesh and KA01AB1234", "KA01AB1234 with Ramesh")."""
@@ -894,27 +1064,38 @@ class Grammar:
         after = a.text[chunk.end :].lstrip().lower()
         if after.startswith(("trip", "run")):
             return True
-        return any(
-            0 <= m.start - chunk.end <= 4 or 0 <= chunk.start - m.end <= 4 for m in a.of("time")
-        )
+        return any(_beside(a.text, chunk, m) for m in a.of("time"))
 
     def _vehicle_desc(self, a: Analysis) -> str | None:
-        nouns = a.classes.get("VEHICLE", [])
-        seaters = [m for m in a.of("quantity") if m.unit == "seater"]
-        for s, e in nouns:
-            start = s
-            qualifiers = _VEHICLE_QUALIFIERS.search(a.text[:s])
-            if qualifiers:
-                start = qualifiers.start()
-            for cs, ce in a.classes.get("COLOR", []):
-                if ce <= s and s - ce <= 12:
-                    start = min(start, cs)
+        """The vehicle as described, without the article: "the white 32 seater" → "white 32 seater".
+
+        When several are described the last one wins, as the operator's final word: "they want
+        a bigger vehicle, so put the 45 seater on trip 1290" → "45 seater".
+        """
+        found: list[tuple[int, int, str]] = []
+        for s, e in a.classes.get("VEHICLE", []):
+            start = self._qualified_from(a, s)
             if start < s:
-                return a.text[start:e].strip()
-        if seaters:
-            m = seaters[0]
-            return f"{m.value} seater"
-        return None
+                found.append((start, e, a.text[start:e].strip()))
+        for m in a.of("quantity"):
+            if m.unit != "seater":
+                continue
+            start = self._qualified_from(a, m.start)
+            lead = a.text[start : m.start].strip()
+            found.append((start, m.end, f"{lead} {m.value} seater".strip()))
+        if not found:
+            return None
+        return max(found)[2]
+
+    @staticmethod
+    def _qualified_from(a: Analysis, start: int) -> int:
+        """Where the qualifiers and colour before a vehicle word begin ("any spare", "white")."""
+        qualifiers = _VEHICLE_QUALIFIERS.search(a.text[:start])
+        begin = qualifiers.start() if qualifiers else start
+        for cs, ce in a.classes.get("COLOR", []):
+            if ce <= start and start - ce <= 12:
+                begin = min(begin, cs)
+        return begin
 
     def _value(self, slot: str, text: str) -> str | None:
         best: tuple[int, str] | None = None
@@ -944,6 +1125,26 @@ class Grammar:
         return reason or None
 
 
+def _date_target(text: str, m: Mention) -> bool:
+    """Whether a date is where something goes ("to monday", "sunday pe"), not when it is."""
+    return bool(_TARGET_CUE.search(text[: m.start]) or _TARGET_CUE_AFTER.match(text, m.end))
+
+
+def _is_question(text: str) -> bool:
+    """Whether the command asks rather than orders; its last sentence decides.
+
+    "who's driving 3390? make it Faizal" orders; "KA 41 blocked hai kya" and "HR is asking
+    whether trip 1880 started" ask.
+    """
+    last = _LAST_SENTENCE.split(text.strip())[-1]
+    return bool(
+        last.rstrip().endswith("?")
+        or _QUESTION_START.match(last)
+        or _QUESTION_END.search(last)
+        or _QUESTION_INSIDE.search(last)
+    )
+
+
 def _unknown(confidence: float, why: str) -> Intent:
     return Intent(action="unknown", slots={}, confidence=confidence, trace=(why,))
 
@@ -952,6 +1153,31 @@ def _kind_family(kind: str) -> str:
     return {"number": "trip_id", "latitude": "coordinates", "longitude": "coordinates"}.get(
         kind, kind
     )
+
+
+def _beside(text: str, chunk: Span, m: Mention) -> bool:
+    """Whether a name and a time stand together ("8am Path-2", "Bidadi Line at 17:20").
+
+    Only a space, a dash or "at" may stand between a name and its time, and only a space
+    between a time and its name: in "17:40 to Parameshwar" the name is where the trip goes,
+    in "shaam 6 baje - Lingaraju chalayega" who drives it.
+    """
+    if 0 <= m.start - chunk.end <= 4:
+        return _TIME_GLUE.fullmatch(text[chunk.end : m.start]) is not None
+    if 0 <= chunk.start - m.end <= 4:
+        return not text[m.end : chunk.start].strip()  # "8am Path-2", not "6 baje - Lingaraju"
+    return False
+
+
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Overlapping spans joined, in text order ("what would happen if" ⊃ "what would happen")."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
 
 
 def _distinct(ranked: list[Scored]) -> list[Scored]:
@@ -964,19 +1190,28 @@ def _distinct(ranked: list[Scored]) -> list[Scored]:
     return out
 
 
-def _leading(words: list[str], phrases: list[tuple[str, ...]]) -> int:
+def _by_first_word(phrases: list[tuple[str, ...]]) -> dict[str, list[tuple[str, ...]]]:
+    """Phrases grouped by their first word, longest first within a group."""
+    index: dict[str, list[tuple[str, ...]]] = {}
+    for phrase in phrases:  # already longest first
+        if phrase:
+            index.setdefault(phrase[0], []).append(phrase)
+    return index
+
+
+def _leading(words: list[str], index: dict[str, list[tuple[str, ...]]]) -> int:
     """How many leading words form one of the phrases (0 when none does)."""
-    for phrase in phrases:
+    for phrase in index.get(words[0], ()) if words else ():
         if tuple(words[: len(phrase)]) == phrase:
             return len(phrase)
     return 0
 
 
-def _covers(words: list[str], phrases: list[tuple[str, ...]]) -> bool:
+def _covers(words: list[str], index: dict[str, list[tuple[str, ...]]]) -> bool:
     """Whether ``words`` is entirely a sequence of the given phrases."""
     i = 0
     while i < len(words):
-        for phrase in phrases:
+        for phrase in index.get(words[i], ()):
             if tuple(words[i : i + len(phrase)]) == phrase:
                 i += len(phrase)
                 break

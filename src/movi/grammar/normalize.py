@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 
 from rapidfuzz import fuzz, process
@@ -20,6 +20,7 @@ from rapidfuzz.distance import OSA, Indel
 _SPACE = re.compile(r"\s+")
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-", "−": "-"})
 _WORD = re.compile(r"[A-Za-z][A-Za-z']*")
+_TOKEN = re.compile(r"[a-z0-9]+")
 
 
 def clean(text: str) -> str:
@@ -53,11 +54,47 @@ def phrase_regex(phrases: Iterable[str]) -> re.Pattern[str]:
     return re.compile("|".join(parts), re.IGNORECASE)
 
 
+def tokens(text: str) -> list[str]:
+    """The lower-case runs of letters and digits: the keys :class:`Phrases` indexes by."""
+    return _TOKEN.findall(text.lower())
+
+
+class Phrases:
+    """Phrases found as whole words (as :func:`phrase_regex`), cheaply in text that has none.
+
+    Most commands contain none of the long lists of injection, out-of-scope or filler phrases,
+    and one regex alternation over them costs more than the rest of a parse. So the phrases
+    are indexed by their first word and the regex runs only when one of those words is in the
+    text; phrases that start with punctuation ("';", "<script") are looked for every time.
+    """
+
+    def __init__(self, phrases: Iterable[str]) -> None:
+        kept = [p.strip() for p in phrases if p.strip()]
+        self.pattern = phrase_regex(kept)
+        self._keys = frozenset(tokens(p)[0] for p in kept if p[0].isalnum())
+        odd = [p for p in kept if not p[0].isalnum()]
+        self._odd = phrase_regex(odd) if odd else None
+
+    def _may_match(self, text: str) -> bool:
+        if self._odd is not None and self._odd.search(text):
+            return True
+        return not self._keys.isdisjoint(tokens(text))
+
+    def search(self, text: str) -> re.Match[str] | None:
+        return self.pattern.search(text) if self._may_match(text) else None
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        return self.pattern.finditer(text) if self._may_match(text) else iter(())
+
+    def sub(self, repl: str | Callable[[re.Match[str]], str], text: str) -> str:
+        return self.pattern.sub(repl, text) if self._may_match(text) else text
+
+
 class Noise:
     """Removes words that carry no meaning for the action: politeness and voice fillers."""
 
     def __init__(self, fillers: Iterable[str], politeness: Iterable[str]) -> None:
-        self._pattern = phrase_regex([*fillers, *politeness])
+        self._pattern = Phrases([*fillers, *politeness])
 
     def strip(self, text: str) -> str:
         stripped = self._pattern.sub(" ", text)
@@ -159,7 +196,7 @@ class Corrections:
     """A spoken correction ("trip 42, no wait, I mean trip 43"): what follows the marker wins."""
 
     def __init__(self, markers: Iterable[str]) -> None:
-        self._pattern = phrase_regex(markers)
+        self._pattern = Phrases(markers)
 
     def split(self, text: str) -> tuple[str, str] | None:
         """(what was said before the last correction marker, what replaces part of it)."""

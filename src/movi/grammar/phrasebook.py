@@ -62,9 +62,11 @@ class Phrasebook:
         self, examples: Iterable[tuple[str, str]], *, cutoff: float = 72.0, neighbours: int = 5
     ) -> None:
         self._shapes: list[str] = []
+        self._sorted: list[str] = []
         self._actions: list[str] = []
         for shape, action in examples:
             self._shapes.append(shape)
+            self._sorted.append(_sorted_tokens(shape))
             self._actions.append(action)
         self.cutoff = cutoff
         self.neighbours = neighbours
@@ -86,10 +88,11 @@ class Phrasebook:
     def guess(self, shape: str) -> Guess | None:
         if not self._shapes or len(shape.split()) < MIN_WORDS:
             return None
+        # token_sort_ratio is ratio on sorted tokens: the examples' tokens are sorted once.
         found = process.extract(
-            shape,
-            self._shapes,
-            scorer=fuzz.token_sort_ratio,
+            _sorted_tokens(shape),
+            self._sorted,
+            scorer=fuzz.ratio,
             processor=None,
             limit=self.neighbours,
             score_cutoff=self.cutoff,
@@ -108,3 +111,8 @@ class Phrasebook:
             votes=votes[action] / total,
             neighbours=tuple(self._shapes[i] for _, _, i in found[:3]),
         )
+
+
+def _sorted_tokens(shape: str) -> str:
+    """The shape's words in sorted order, as ``fuzz.token_sort_ratio`` compares them."""
+    return " ".join(sorted(shape.split()))

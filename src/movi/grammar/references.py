@@ -9,6 +9,7 @@ is a *chunk*; the words around a chunk (its cues) say which slot it fills ("driv
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from movi.grammar.normalize import phrase_regex
@@ -22,7 +23,9 @@ _PATH_NAME = re.compile(r"(?<![\w-])path[- ]?(?P<n>\d{1,4})(?!\w|[:.]\d)", re.IG
 _PATH_AT_END = re.compile(r"(?<![\w-])path[- ]?\d{1,4}$", re.IGNORECASE)
 _THIS_TRIP = re.compile(
     r"(?<![\w'])(?:this|that|the selected|selected|the current|current|same)\s+"
-    r"(?:trip|one|run|shuttle|ride)(?![\w'])|(?<![\w'])(?:it|its)(?![\w'])",
+    r"(?:trip|one|run|shuttle|ride)(?:'s)?(?![\w'])|(?<![\w'])(?:it|its)(?![\w'])"
+    # Hinglish "is trip se", "iss trip ka", "yeh trip" (never "is trip 42 …")
+    r"|(?<![\w'])(?:iss?|yeh?|isi)\s+trip(?![\w'])(?!\s*#?\d)",
     re.IGNORECASE,
 )
 _BRACKETS = re.compile(r"\[(?P<items>[^\]]*)\]")
@@ -32,12 +35,16 @@ _FROM_TO_VIA = re.compile(
 _DECIMAL = re.compile(r"\d+\.\d+")
 _LIST_CUE = re.compile(
     r"(?:\bwith\s+stops?\b|\bstops\s*(?:are|:|as|=)?|\bwith\b|\bcovering\b|\bthrough\b|"
-    r"\bvia\b|:|=|\bas\b|\bto\s+be\b|\bgoing\b|\bgoes\b|\bgo\b|\bto\b)\s*",
+    r"\bvia\b|:|=|\bas\b|\bto\s+be\b|\bgoing\b|\bgoes\b|\bgo\b|\bto\b|"
+    r"\bstarting(?:\s+(?:at|from|with))?\b|\bstarts\s+(?:at|from)\b|\bfirst\s+stop\b|\s-\s|"
+    r"\b(?:is|are)\s+now\b)\s*",
     re.IGNORECASE,
 )
 _LIST_SPLIT = re.compile(r"\s*(?:,|;|->|→|>|\band\s+then\b|\bthen\b|\band\b|&)\s*", re.IGNORECASE)
 _LIST_TRIM = re.compile(
-    r"^(?:the\s+|stops?\s+|stop\s+named\s+)+|(?:\s+stops?)$|[.!?\"']+$", re.IGNORECASE
+    r"^(?:the\s+|stops?\s+|stop\s+named\s+|(?:ending|ends|finishing)\s+(?:at\s+)?|"
+    r"(?:last|final|first)\s+stop\s+|finally\s+)+|(?:\s+stops?|\s+first|\s+last)$|[.!?\"']+$",
+    re.IGNORECASE,
 )
 
 
@@ -117,7 +124,17 @@ def stop_list(text: str, *, stop: re.Pattern[str] | None = None) -> tuple[list[s
     def keep(items: list[str]) -> list[str]:
         if stop is None:
             return items
-        return [i for i in items if not all(stop.fullmatch(w) for w in i.split())]
+        kept = []
+        for item in items:
+            words = item.split()
+            # "ab Dasarahalli", "Yeshwanthpur honge": words that are never names fall off the edges.
+            while words and stop.fullmatch(words[0]):
+                words.pop(0)
+            while words and stop.fullmatch(words[-1]):
+                words.pop()
+            if words:
+                kept.append(" ".join(words))
+        return kept
 
     bracket = _BRACKETS.search(text)
     if bracket:
@@ -150,14 +167,25 @@ def _items(text: str) -> list[str]:
 class Roles:
     """Finds the name that fills a slot from the cue words around leftover chunks."""
 
-    def __init__(self, after: dict[str, tuple[str, ...]], before: dict[str, tuple[str, ...]]):
+    def __init__(
+        self,
+        after: dict[str, tuple[str, ...]],
+        before: dict[str, tuple[str, ...]],
+        nouns: dict[str, tuple[str, ...]] | None = None,
+    ):
         self._after = {slot: phrase_regex(cues) for slot, cues in after.items() if cues}
         self._before = {slot: phrase_regex(cues) for slot, cues in before.items() if cues}
+        self._nouns = {slot: phrase_regex(n) for slot, n in (nouns or {}).items() if n}
 
-    def first_cue(self, slot: str, text: str) -> re.Match[str] | None:
-        """The first of the slot's "after" cues in ``text``."""
+    def modifies(self, slot: str, right: str) -> bool:
+        """Whether a chunk followed by ``right`` qualifies the slot's noun ("the wrong driver")."""
+        noun = self._nouns.get(slot)
+        return noun is not None and noun.match(right.lstrip()) is not None
+
+    def cues(self, slot: str, text: str) -> Iterator[re.Match[str]]:
+        """Every one of the slot's "after" cues in ``text``, in order."""
         after = self._after.get(slot)
-        return after.search(text) if after is not None else None
+        return after.finditer(text) if after is not None else iter(())
 
     def cued(self, slot: str, text: str, chunks: list[Span]) -> Span | None:
         """The chunk that the slot's cue words point at, if any.

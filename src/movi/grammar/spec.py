@@ -27,6 +27,7 @@ BUILTIN_CLASSES = frozenset(
         "$time",
         "$date",
         "$date_target",
+        "$time_target",
         "$duration",
         "$days",
         "$quantity",
@@ -82,10 +83,15 @@ class ActionSpec(_Frozen):
 
 
 class RoleSpec(_Frozen):
-    """Cue words around a name: "driver Ramesh" (after), "Ramesh as driver" (before)."""
+    """Cue words around a name: "driver Ramesh" (after), "Ramesh as driver" (before).
+
+    ``nouns`` name what the slot is; a word right before one qualifies it and is no name
+    ("the wrong driver", "an experienced driver").
+    """
 
     after: tuple[str, ...] = ()
     before: tuple[str, ...] = ()
+    nouns: tuple[str, ...] = ()
 
 
 class NoiseSpec(_Frozen):
@@ -102,6 +108,9 @@ class SettingsSpec(_Frozen):
     threshold_hint: float = Field(default=0.6, ge=0, le=1)
     phrasal_gap: int = Field(default=5, ge=0, le=10)
     question_penalty: float = Field(default=1.0, ge=0)
+    rerank_margin: float = Field(default=2.0, ge=0)
+    weak_score: float = Field(default=2.5, ge=0)
+    weak_missing_cap: float = Field(default=0.55, ge=0, le=1)
     phrasebook: str | None = "phrasebook.jsonl"
     phrasebook_cutoff: float = Field(default=72.0, ge=0, le=100)
     phrasebook_confidence: float = Field(default=0.5, ge=0, le=1)
