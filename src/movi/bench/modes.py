@@ -2,8 +2,9 @@
 
 A mode is built by a factory registered by name in :data:`MODES`; ``all`` runs every registered
 mode that is available. A factory raises :class:`ModeUnavailable` when it cannot run here (no
-LLM configured, an optional extra missing), with the message saying how to make it run. Another
-peer (e.g. ``embed``) joins with ``register_mode("embed", factory)``.
+LLM configured, an optional extra missing), with the message saying how to make it run. The
+``embed`` peer is built in (it needs the optional extra ``movi[embed]``); another peer joins with
+``register_mode(name, factory)``.
 
 Each mode that consults an LLM gets a fresh :class:`~movi.llm.LLMFallback`, so no mode is helped
 by another's cache.
@@ -174,8 +175,17 @@ def _hybrid_mode(options: BenchOptions) -> Mode:
     return Mode("hybrid", parse, usage, threshold=threshold)
 
 
+def _embed_mode(options: BenchOptions) -> Mode:
+    """The embedding peer (:mod:`movi.bench.embed`), imported only when it runs: numpy, torch
+    and the model are its cost, and it raises ModeUnavailable without ``movi[embed]``."""
+    from movi.bench.embed import embed_mode
+
+    return embed_mode(options)
+
+
 MODES: dict[str, ModeFactory] = {
     "rules": _rules_mode,
+    "embed": _embed_mode,
     "llm": _llm_mode,
     "hybrid": _hybrid_mode,
 }
@@ -183,7 +193,7 @@ MODES: dict[str, ModeFactory] = {
 
 
 def register_mode(name: str, factory: ModeFactory) -> None:
-    """Add a mode (``embed``, another peer) to ``movi bench``; the name must be new."""
+    """Add a mode (another peer) to ``movi bench``; the name must be new."""
     if name in MODES or name == "all":
         raise ValueError(f"benchmark mode {name!r} is already registered")
     MODES[name] = factory

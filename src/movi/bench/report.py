@@ -77,7 +77,7 @@ def render(reports: list[Report], *, skipped: dict[str, str] | None = None) -> s
             table.add_row(label, *cells)
         console.print(table)
     for name, why in (skipped or {}).items():
-        console.print(f"skipped {name}: {why}", highlight=False)
+        console.print(f"skipped {name}: {why}", highlight=False, markup=False)
     for report in reports:
         slots = Table(title=f"{report.mode}: slots")
         for column in ("slot", "precision", "recall", "F1", "support"):
