@@ -46,6 +46,29 @@ def test_the_system_message_has_catalogue_page_date_and_normal_forms() -> None:
     assert "\nconfirm |" not in system  # answers to a question are not the model's
 
 
+def test_page_and_date_come_after_the_fixed_part_so_it_can_be_cached() -> None:
+    """Commands on other pages and days share the instructions and the whole catalogue."""
+    llm = fallback()
+    one = llm.messages("move trip 4 to 9:15", page="manageRoute", today=TODAY)[0]["content"]
+    two = llm.messages("move trip 4 to 9:15", page="busDashboard", today=date(2026, 12, 1))
+    shared = 0
+    for a, b in zip(one, two[0]["content"], strict=False):
+        if a != b:
+            break
+        shared += 1
+    assert "Slot normal forms:" in one[:shared]
+    assert "LOGIN or LOGOUT" in one[:shared]
+    assert shared >= one.index("Page the operator is on")  # the first difference is the page
+
+
+def test_examples_show_the_whole_answer_object() -> None:
+    book = Examples([Example("move trip 4 to monday", "reschedule_trip", {"trip_id": 4})])
+    llm = LLMFallback(LLMConfig(model="openai/x"), spec=load_spec(), examples=book)
+    system = llm.messages("move trip 5 to monday", page=None, today=TODAY)[0]["content"]
+    shown = system.split('move trip 4 to monday"} -> ', 1)[1].splitlines()[0]
+    assert set(json.loads(shown)) == {"action", "slots", "confidence"}
+
+
 def test_examples_are_the_nearest_few_and_vary_by_action() -> None:
     book = Examples(
         [

@@ -133,9 +133,6 @@ def system_message(
         "the command does not say.",
         "- confidence: how sure you are that action and slots are what the operator meant.",
         "",
-        f"Page the operator is on: {page or 'not given'}. "
-        f"Reference date (today): {today.isoformat()} ({today.strftime('%A')}).",
-        "",
         "Catalogue (action | page | required slots | optional slots):",
     ]
     for entry in catalogue.actions.values():
@@ -148,6 +145,13 @@ def system_message(
     lines += ["", "Slot normal forms:", NORMAL_FORMS]
     for slot, values in catalogue.enums.items():
         lines.append(f"- {slot}: {' or '.join(values)}")
+    # What changes from command to command comes last: the part above is one fixed prefix that
+    # local servers and providers can cache across commands and pages.
+    lines += [
+        "",
+        f"Page the operator is on: {page or 'not given'}. "
+        f"Reference date (today): {today.isoformat()} ({today.strftime('%A')}).",
+    ]
     if guess is not None:
         lines += [
             "",
@@ -156,11 +160,15 @@ def system_message(
         ]
     shown = list(examples)
     if shown:
-        lines += ["", "Examples of commands and their action:"]
+        lines += ["", "Examples of commands and their answers:"]
         for example in shown:
-            answer: dict[str, Any] = {"action": example.action}
-            if example.slots is not None:
-                answer["slots"] = example.slots
+            # The whole answer object, so that small models copying the examples' shape still
+            # answer with every field (SmolLM2 left "confidence" out when shown the action alone).
+            answer: dict[str, Any] = {
+                "action": example.action,
+                "slots": example.slots or {},
+                "confidence": 0.9,
+            }
             lines.append(
                 f"{json.dumps({'command': example.text}, ensure_ascii=False)} -> "
                 f"{json.dumps(answer, ensure_ascii=False)}"
