@@ -11,7 +11,12 @@ import json
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = ("commands_dev.jsonl", "commands_dev2.jsonl", "commands_dev3.jsonl")
+SOURCES = (
+    "commands_dev.jsonl",
+    "commands_dev2.jsonl",
+    "commands_dev3.jsonl",
+    "commands_dev4.jsonl",
+)
 TARGET = ROOT / "data" / "phrasebook.jsonl"
 FROZEN = "commands_test.jsonl"
 

@@ -15,12 +15,18 @@ from movi.intent import Intent
 
 DATA = Path(__file__).resolve().parents[1] / "benchmarks" / "data"
 SPLITS = sorted(DATA.glob("commands_*.jsonl"))
+TUNING = (
+    "commands_dev.jsonl",
+    "commands_dev2.jsonl",
+    "commands_dev3.jsonl",
+    "commands_dev4.jsonl",
+)
 
 # Regression floors on the frozen test split, a little under the measured figures (README).
 # The product targets are higher (action accuracy 0.97); raise these as the grammar improves.
-FLOOR_ACTION_ACCURACY = 0.94
-FLOOR_SLOT_F1 = 0.96
-FLOOR_UNKNOWN_RECALL = 0.95
+FLOOR_ACTION_ACCURACY = 0.96
+FLOOR_SLOT_F1 = 0.97
+FLOOR_UNKNOWN_RECALL = 0.96
 
 
 def _fixed(answers: dict[str, Intent]):  # type: ignore[no-untyped-def]
@@ -67,15 +73,13 @@ def test_dataset_lines_use_the_catalogue(path: Path) -> None:
 
 
 def test_datasets_do_not_share_lines() -> None:
-    """No text is in two splits (case-insensitive), dev, dev2 and dev3 included.
+    """No text is in two splits (case-insensitive), dev, dev2, dev3 and dev4 included.
 
     The frozen split is read first, so an overlap is reported with the tuning split's line:
     the check never shows a line of the frozen split to whoever is tuning.
     """
     frozen = DATA / "commands_test.jsonl"
-    assert {"commands_dev.jsonl", "commands_dev2.jsonl", "commands_dev3.jsonl"} <= {
-        p.name for p in SPLITS
-    }
+    assert set(TUNING) <= {p.name for p in SPLITS}
     seen: dict[str, str] = {}
     shared: list[str] = []
     for path in [frozen, *(p for p in SPLITS if p != frozen)]:
@@ -89,14 +93,10 @@ def test_datasets_do_not_share_lines() -> None:
 
 
 def test_the_phrasebook_holds_tuning_lines_only() -> None:
-    """``data/phrasebook.jsonl`` comes from dev, dev2 and dev3, and never from the frozen split."""
+    """``data/phrasebook.jsonl`` comes from dev, dev2, dev3 and dev4, never the frozen split."""
     book = DATA.parents[1] / "data" / "phrasebook.jsonl"
     texts = [json.loads(line)["text"] for line in book.read_text(encoding="utf-8").splitlines()]
-    tuning = {
-        e.text
-        for name in ("commands_dev.jsonl", "commands_dev2.jsonl", "commands_dev3.jsonl")
-        for e in load_dataset(DATA / name)
-    }
+    tuning = {e.text for name in TUNING for e in load_dataset(DATA / name)}
     frozen = {e.text.lower() for e in load_dataset(DATA / "commands_test.jsonl")}
     assert set(texts) == tuning
     leaked = sum(1 for text in texts if text.lower() in frozen)
@@ -111,6 +111,24 @@ def test_tuning_split_dev3_covers_every_action() -> None:
     assert set(counts) == set(load_spec().actions)
     assert min(n for action, n in counts.items() if action != "unknown") >= 10
     assert counts["unknown"] >= 80
+
+
+def test_tuning_split_dev4_covers_every_action_and_remarks() -> None:
+    """dev4: every action at least 4 times; many unknown lines, a good part of them remarks
+    and complaints that use the domain's words ("the driver was very polite")."""
+    examples = load_dataset(DATA / "commands_dev4.jsonl")
+    counts: dict[str, int] = {}
+    for e in examples:
+        counts[e.action] = counts.get(e.action, 0) + 1
+    assert set(counts) == set(load_spec().actions)
+    assert min(n for action, n in counts.items() if action != "unknown") >= 4
+    assert counts["unknown"] >= 80
+    domain = ("driver", "bus", "cab", "stop", "trip", "route", "vehicle", "employee")
+    remarks = [
+        e for e in examples if e.action == "unknown" and any(w in e.text.lower() for w in domain)
+    ]
+    assert len(remarks) >= 25
+    assert sum(1 for e in examples if e.selected_trip_id is not None) >= 25
 
 
 def test_test_split_is_large_and_covers_every_action() -> None:

@@ -24,6 +24,7 @@ from spacy.matcher import Matcher, PhraseMatcher
 from movi.grammar.extractors import extract_all, extract_registrations
 from movi.grammar.mentions import Mention
 from movi.grammar.normalize import (
+    Asides,
     Corrections,
     Noise,
     Phrases,
@@ -177,9 +178,11 @@ class Grammar:
         )
         self._abbreviation_keys = frozenset(tokens(k)[0] for k in self.abbreviations if tokens(k))
         self.corrections = Corrections(noise.corrections)
+        self.asides = Asides(noise.asides)
         self.negations = Phrases(noise.negations) if noise.negations else None
         self.injection = Phrases(spec.injection) if spec.injection else None
         self.out_of_scope = Phrases(spec.out_of_scope) if spec.out_of_scope else None
+        self.vague = Phrases(spec.vague) if spec.vague else None
         self.typos = Typos(
             spec.repair_targets,
             cutoff=spec.settings.typo_cutoff,
@@ -286,6 +289,7 @@ class Grammar:
 
         work = self._expand(cleaned)
         work = self._apply_correction(work, today, trace)
+        work = self.asides.drop(work)
         work = self.noise.strip(work)
         if not work:
             return _unknown(0.05, "only fillers and politeness")
@@ -302,7 +306,9 @@ class Grammar:
         if not ranked:
             known = sorted(c for c in analysis.present if not c.startswith("$"))
             why = f"no action pattern matched (word classes: {known or 'none'})"
-            if known:
+            # A vague verb ("do something about trip 71") names no action: nothing to look up.
+            vague = self.vague is not None and self.vague.search(work) is not None
+            if known and not vague:
                 backoff = self._from_phrasebook(analysis, page, selected_trip_id, [*trace, why])
                 if backoff is not None:
                     return backoff
@@ -664,7 +670,7 @@ class Grammar:
         return self._phrasebook
 
     def _prepare(self, text: str, today: date) -> str:
-        work = self._apply_correction(self._expand(clean(text)), today, [])
+        work = self.asides.drop(self._apply_correction(self._expand(clean(text)), today, []))
         return self.typos.repair(self.noise.strip(work))[0]
 
     def shape(self, a: Analysis) -> str:

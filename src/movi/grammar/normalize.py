@@ -192,6 +192,30 @@ def _inflection(word: str, target: str) -> bool:
     return long.startswith(short) and long[len(short) :] in _SUFFIXES
 
 
+class Asides:
+    """Clauses that only say what stays ("… but leave the bus"): dropped to the clause's end.
+
+    "take the driver out of trip 42 but keep the bus" asks for one thing; the contrast clause
+    names another object of the domain and would otherwise pull the parse towards it.
+    """
+
+    def __init__(self, markers: Iterable[str]) -> None:
+        self._pattern = Phrases(markers) if markers else None
+
+    def drop(self, text: str) -> str:
+        if self._pattern is None:
+            return text
+        match = self._pattern.search(text)
+        if match is None or not text[: match.start()].strip(" ,;:-"):
+            return text
+        end = _CLAUSE_END.search(text, match.end())
+        rest = text[end.start() :] if end is not None else ""
+        return _SPACE.sub(" ", f"{text[: match.start()].rstrip(' ,;:-')}{rest}").strip()
+
+
+_CLAUSE_END = re.compile(r"[.?!;]")
+
+
 class Corrections:
     """A spoken correction ("trip 42, no wait, I mean trip 43"): what follows the marker wins."""
 

@@ -99,6 +99,7 @@ class NoiseSpec(_Frozen):
     politeness: tuple[str, ...] = ()
     corrections: tuple[str, ...] = ()
     negations: tuple[str, ...] = ()
+    asides: tuple[str, ...] = ()
 
 
 class SettingsSpec(_Frozen):
@@ -133,6 +134,7 @@ class GrammarSpec(_Frozen):
     name_words: tuple[str, ...] = ()
     injection: tuple[str, ...] = ()
     out_of_scope: tuple[str, ...] = ()
+    vague: tuple[str, ...] = ()
     actions: dict[str, ActionSpec]
 
     @field_validator("format")
