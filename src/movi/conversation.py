@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import insert, select, update
+from sqlalchemy import Update, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from movi.store import mapped_errors, read_only
@@ -52,6 +52,31 @@ def _aware(value: datetime | None) -> datetime | None:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
+def _pending_values(pending: Pending | None, *, user_id: str | None) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "pending_kind": pending.kind if pending else None,
+        "pending": pending.model_dump(mode="json") if pending else None,
+        "pending_expires_at": pending.expires_at if pending else None,
+        "updated_at": datetime.now(UTC),
+    }
+    if user_id is not None:
+        values["user_id"] = user_id
+    return values
+
+
+def _compare_and_set(state: SessionState, values: dict[str, Any]) -> Update:
+    """The session row's update, applied only if nobody changed it since ``state`` was read."""
+    return (
+        update(AgentSession)
+        .where(
+            AgentSession.session_id == state.session_id,
+            AgentSession.version == state.version,
+        )
+        .values(version=state.version + 1, **values)
+        .execution_options(synchronize_session=False)
+    )
+
+
 class Conversations:
     """Reads and writes session state; every write is a compare-and-set on ``version``."""
 
@@ -85,22 +110,8 @@ class Conversations:
         """
         if state.version == 0:
             return False
-        result = await session.execute(
-            update(AgentSession)
-            .where(
-                AgentSession.session_id == state.session_id,
-                AgentSession.version == state.version,
-            )
-            .values(
-                version=state.version + 1,
-                pending_kind=None,
-                pending=None,
-                pending_expires_at=None,
-                updated_at=datetime.now(UTC),
-                user_id=user_id,
-            )
-            .execution_options(synchronize_session=False)
-        )
+        values = _pending_values(None, user_id=user_id)
+        result = await session.execute(_compare_and_set(state, values))
         return bool(getattr(result, "rowcount", 0) == 1)
 
     async def save(
@@ -112,16 +123,9 @@ class Conversations:
         user_id: str | None = None,
     ) -> bool:
         """Replace what the session waits for; False when another process changed it first."""
-        values: dict[str, Any] = {
-            "pending_kind": pending.kind if pending else None,
-            "pending": pending.model_dump(mode="json") if pending else None,
-            "pending_expires_at": pending.expires_at if pending else None,
-            "updated_at": datetime.now(UTC),
-        }
+        values = _pending_values(pending, user_id=user_id)
         if last_decision is not None:
             values["last_decision"] = last_decision
-        if user_id is not None:
-            values["user_id"] = user_id
         with mapped_errors():
             async with self._engine.begin() as conn:
                 if state.version == 0:
@@ -138,15 +142,7 @@ class Conversations:
                         )
                     )
                     return True
-                result = await conn.execute(
-                    update(AgentSession)
-                    .where(
-                        AgentSession.session_id == state.session_id,
-                        AgentSession.version == state.version,
-                    )
-                    .values(version=state.version + 1, **values)
-                    .execution_options(synchronize_session=False)
-                )
+                result = await conn.execute(_compare_and_set(state, values))
                 return result.rowcount == 1
 
     @staticmethod
