@@ -117,7 +117,10 @@ def notification(
 
 
 def channel_for(engine: AsyncEngine) -> str:
-    schema = pg_schema(engine)
+    return _channel(pg_schema(engine))
+
+
+def _channel(schema: str | None) -> str:
     return f"{CHANNEL}_{schema}" if schema else CHANNEL
 
 
@@ -137,13 +140,12 @@ async def announce(session: AsyncSession, events: Sequence[Event]) -> None:
     bind = session.get_bind()
     if bind.dialect.name != "postgresql" or not events:
         return
-    schema = pg_schema(bind if isinstance(bind, Engine) else bind.engine)
-    channel = f"{CHANNEL}_{schema}" if schema else CHANNEL
-    for event in events:
-        await session.execute(
-            text("SELECT pg_notify(:channel, :payload)"),
-            {"channel": channel, "payload": _payload(event)},
-        )
+    channel = _channel(pg_schema(bind if isinstance(bind, Engine) else bind.engine))
+    # One statement for all of them: a bulk cancel may announce thousands of trips.
+    await session.execute(
+        text("SELECT pg_notify(:channel, payload) FROM unnest(CAST(:payloads AS text[])) payload"),
+        {"channel": channel, "payloads": [_payload(event) for event in events]},
+    )
 
 
 def deliver_local(engine: AsyncEngine, events: Sequence[Event]) -> None:
