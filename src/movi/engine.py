@@ -743,7 +743,8 @@ class _Run:
 
         With ``claim`` (a confirmation being answered) the session's pending question is taken
         first, in the same transaction: the answer, the change and its audit rows commit
-        together or not at all. Lock order: the session row, then the trip.
+        together or not at all. Lock order: the session row, then vehicles, drivers and the trip
+        (see :func:`movi.store.queries.lock_for_write`).
         """
         executor = EXECUTORS[job.action]
         movi = self.movi
@@ -834,7 +835,8 @@ class _Run:
                     "rejected", prefix + decision.message, action=job.action, consequences=changed
                 )
             if decision.verdict == "proceed":
-                return await self.execute(job, changed, claim=claim)
+                # remember() moved the session's version on: claim the question as it is now.
+                return await self.execute(job, changed, claim=self.state if claim else None)
             reply = await self.ask_confirmation(job, decision, changed)
             return reply.model_copy(update={"message": prefix + reply.message})
         assert outcome is not None

@@ -13,13 +13,13 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from tests.engine.support import TODAY, Demo, Rows, mentions, say
 
 from movi.engine import Movi
 from movi.reply import Reply
 from movi.store import make_engine
-from movi.store.schema import DailyTrip
+from movi.store.schema import Booking, BookingStatus, DailyTrip
 
 REMOVE_CASE = "remove_vehicle_with_bookings"  # Path-1 - 08:00 today: KA-01-AB-1234, 10 of 40 seats
 
@@ -125,6 +125,28 @@ async def test_a_stale_confirmation_is_asked_again_with_the_new_numbers(
     after = await rows.trip(trip)
     assert (after["vehicle_id"], after["booked"]) == (None, 0)
     await rows.one_audit(since, action="remove_vehicle", entity_type="trip", entity_id=trip)
+
+
+async def test_a_confirmation_whose_risk_went_away_meanwhile_runs_once(
+    movi: Movi, rows: Rows, demo: Demo
+) -> None:
+    """The bookings were cancelled between question and "yes": nothing to confirm any more,
+    so the "yes" carries it out (and the claim of the question survives the re-check)."""
+    trip = demo.cases[REMOVE_CASE][0]
+    since = await rows.last_log_id()
+    asked = await say(movi, f"remove the vehicle from trip {trip}", session="gone")
+    assert asked.status == "needs_confirmation"
+    async with rows.engine.begin() as conn:
+        await conn.execute(
+            update(Booking).where(Booking.trip_id == trip).values(status=BookingStatus.CANCELLED)
+        )
+    done = await say(movi, "yes", session="gone")
+    assert done.status == "completed", done.message
+    assert (await rows.trip(trip))["vehicle_id"] is None
+    await rows.one_audit(since, action="remove_vehicle", entity_type="trip", entity_id=trip)
+    again = await say(movi, "yes", session="gone")
+    assert again.status != "completed"
+    assert len(await rows.audit_since(since)) == 1
 
 
 async def test_a_confirmation_survives_a_restart(demo: Demo, rows: Rows) -> None:
