@@ -163,6 +163,13 @@ def test_a_long_number_before_a_count_noun_is_still_the_trip(text: str) -> None:
     [
         ("Yogesh aaj chutti pe hai", "date", "2026-11-28"),
         ("aaj ke saare trips", "date", "2026-11-28"),
+        # "kal"/"parso" go either way: an instruction is about the future, a past tense is not.
+        ("kal ke saare trips cancel karo", "date", "2026-11-29"),
+        ("trip 3147 ko kal pe shift karo", "date", "2026-11-29"),
+        ("kal kya hua trip 5 ka", "date", "2026-11-27"),
+        ("parso ka trip", "date", "2026-11-30"),
+        ("parso wala trip cancel hua tha", "date", "2026-11-26"),
+        ("naale trip 4 cancel madi", "date", "2026-11-29"),
         ("last 15 din ki gaadiyan", "days", 15),
         ("pehla wala", "ordinal", 1),
         ("dusri option", "ordinal", 2),
@@ -176,7 +183,9 @@ def test_hinglish_and_spoken_forms(text: str, kind: str, value: Any) -> None:
     assert values(text, kind) == [value]
 
 
-@pytest.mark.parametrize("text", ["aajkal sab theek hai", "the one", "which one is it"])
+@pytest.mark.parametrize(
+    "text", ["aajkal sab theek hai", "the one", "which one is it", "Kalyan Nagar stop", "Kalkere"]
+)
 def test_words_that_look_like_numbers_or_days_do_not_fire(text: str) -> None:
     assert [m for m in mentions(text) if m.kind in ("date", "number", "ordinal")] == []
 

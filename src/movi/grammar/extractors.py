@@ -26,7 +26,9 @@ Conventions (the reference day is ``today``):
   "last monday"/"previous monday" mean the last one strictly before today. The abbreviations
   "mon", "wed", "sat", "sun" are ordinary words too and count only after on/this/next/….
 * **Hinglish.** "aaj" is today; "din" counts days ("last 15 din"); "pehla", "dusra",
-  "teesra" are ordinals. ("kal" is yesterday or tomorrow, so it is left alone.)
+  "teesra" are ordinals. "kal" is yesterday or tomorrow and "parso" the day before yesterday or
+  after tomorrow: the future (the tense of an instruction), unless a past-tense marker ("hua",
+  "tha", "gaya", "was", "did" …) says otherwise. Kannada "naale" is tomorrow.
 * **Year-less dates** ("3 Dec", "03/12", "the 5th") take the first such day on or after today:
   today itself counts, an earlier day rolls to next year ("the 5th": to next month). Numeric
   dates are day/month (Indian order); "-" and "." numeric dates need a year (so "8.30" is a
@@ -805,6 +807,15 @@ _DAY_TIME_CUE: Final = re.compile(
 
 
 _RELATIVE_HINTS: Final = ("day", "tonight", "tom", "tm", "2m", "aaj")
+#: Words for a day either side of today; the tense of the rest of the text decides the side.
+_EITHER_WAY: Final = re.compile(r"(?=[knp])\b(?P<w>kal|parso|parson|naale|nale)\b", _FLAGS)
+_EITHER_WAY_DAYS: Final = {"kal": 1, "parso": 2, "parson": 2, "naale": 1, "nale": 1}
+_FUTURE_ONLY: Final = frozenset({"naale", "nale"})
+_PAST_TENSE: Final = re.compile(
+    r"\b(?:hua|hui|hue|tha|thi|gaya|gayi|gaye|kiya|kiye|liya|diya|was|were|did|happened|went"
+    r"|came|yesterday|last)\b",
+    _FLAGS,
+)
 _WEEKDAY_HINTS: Final = tuple(_WEEKDAY_NUMBERS)
 _NUMERIC_DATE_HINTS: Final = ("/", "-", ".")
 
@@ -909,6 +920,13 @@ def _dates(text: str, norm: str, today: date) -> list[Mention]:
     if _has(low, _RELATIVE_HINTS):
         for m in _RELATIVE_DAYS.finditer(norm):
             add(today + timedelta(days=_relative(m["rel"])), m.start(), m.end())
+    if _has(low, ("kal", "pars", "nale", "naale")):
+        for m in _EITHER_WAY.finditer(norm):
+            word = m["w"].lower()
+            days = _EITHER_WAY_DAYS[word]
+            if word not in _FUTURE_ONLY and _PAST_TENSE.search(norm):
+                days = -days
+            add(today + timedelta(days=days), m.start(), m.end())
     if _has(low, _WEEKDAY_HINTS):
         for m in _WEEKDAY_DATE.finditer(norm):
             wd = m["wd"].lower()
