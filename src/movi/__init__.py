@@ -23,6 +23,33 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:
     from datetime import date
 
+    from movi.engine import Movi
+    from movi.events import Event, Subscription
+    from movi.llm import LLMConfig
+    from movi.reply import Consequence, Option, Reply, Status
+
+#: Names ``from movi import …`` offers whose modules load only when first asked for, so that
+#: ``import movi`` (and the rules path) pays neither for SQLAlchemy nor for the engine.
+_LAZY = {
+    "Movi": "movi.engine",
+    "Reply": "movi.reply",
+    "Status": "movi.reply",
+    "Option": "movi.reply",
+    "Consequence": "movi.reply",
+    "Event": "movi.events",
+    "Subscription": "movi.events",
+    "LLMConfig": "movi.llm",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'movi' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
 
 def parse(
     text: str,
@@ -44,15 +71,23 @@ __all__ = [
     "Candidate",
     "ConcurrencyError",
     "ConfigError",
+    "Consequence",
+    "Event",
     "GrammarError",
     "IntegrityViolation",
     "Intent",
+    "LLMConfig",
     "LLMError",
+    "Movi",
     "MoviError",
+    "Option",
     "PolicyError",
+    "Reply",
     "ResolutionError",
     "SchemaVersionError",
+    "Status",
     "StorageError",
+    "Subscription",
     "__version__",
     "parse",
 ]

@@ -11,6 +11,7 @@ confirmation given for a state that changed meanwhile is asked again) and writes
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time as clock
 import unicodedata
@@ -119,7 +120,11 @@ class Movi:
             import os
 
             threshold = float(os.environ.get("MOVI_LLM_THRESHOLD", DEFAULT_THRESHOLD))
-        return cls(engine, today=today, role=role, policy=policy, threshold=threshold, llm=config)
+        movi = cls(engine, today=today, role=role, policy=policy, threshold=threshold, llm=config)
+        # The phrasebook (the grammar's back-off, ~0.7 s to shape) loads now, off the event loop,
+        # rather than inside the first command that no pattern matches.
+        await asyncio.to_thread(movi.grammar.phrasebook)
+        return movi
 
     async def close(self) -> None:
         for subscription in list(self._subscriptions):
