@@ -78,6 +78,8 @@ _TRAILER = re.compile(
     re.IGNORECASE,
 )
 _NAME_END = re.compile(r"\s*[,;]\s*")
+#: A retraction that is a clause of its own ("never mind, …", "scratch that. …").
+_CLAUSE_BREAK = re.compile(r"\s*[,.;:!?-]")
 _DIGITS = re.compile(r"\d+")
 _HINGLISH_PEOPLE = frozenset({"log", "logon"})
 _TIME_GLUE = re.compile(r"\s*(?:-|at|@|,)?\s*", re.IGNORECASE)
@@ -179,6 +181,8 @@ class Grammar:
         self._abbreviation_keys = frozenset(tokens(k)[0] for k in self.abbreviations if tokens(k))
         self.corrections = Corrections(noise.corrections)
         self.asides = Asides(noise.asides)
+        self.retractions = Phrases(noise.retractions) if noise.retractions else None
+        self.restarts = frozenset(" ".join(tokens(p)) for p in noise.restarts)
         self.negations = Phrases(noise.negations) if noise.negations else None
         self.injection = Phrases(spec.injection) if spec.injection else None
         self.out_of_scope = Phrases(spec.out_of_scope) if spec.out_of_scope else None
@@ -288,6 +292,12 @@ class Grammar:
             return _unknown(0.1, "a request from another domain")
 
         work = self._expand(cleaned)
+        taken_back = self._taken_back(work)
+        if isinstance(taken_back, Intent):
+            return taken_back
+        if taken_back != work:
+            trace.append(f"taken back: only {taken_back!r} is the command")
+            work = taken_back
         work = self._apply_correction(work, today, trace)
         work = self.asides.drop(work)
         work = self.noise.strip(work)
@@ -358,6 +368,33 @@ class Grammar:
             return self.abbreviations[match.group(0).lower()]
 
         return self._abbreviation.sub(expand, text)
+
+    def _taken_back(self, text: str) -> Intent | str:
+        """A retraction withdraws what was said before it.
+
+        Followed by nothing: "cancel trip 5, scratch that" is a "no" (an :class:`Intent`).
+        Followed, as a clause of its own, by a new command: "never mind, cancel trip 6
+        instead" is that command (the text to parse on). Otherwise the text is unchanged.
+        """
+        if self.retractions is None:
+            return text
+        last = max(self.retractions.finditer(text), key=lambda m: m.start(), default=None)
+        if last is None:
+            return text
+        rest = text[last.end() :]
+        if self.noise.strip(rest).strip(" ,.;:-!?"):
+            if _CLAUSE_BREAK.match(rest) and " ".join(tokens(last.group(0))) in self.restarts:
+                return rest.lstrip(" ,.;:-!?")
+            return text  # "leave it at 8am": not a retraction
+        if not text[: last.start()].strip(" ,.;:-!?"):
+            return text  # "never mind" alone: the grammar's own "no"
+        return Intent(
+            action="deny",
+            slots={},
+            confidence=0.8,
+            source="rules",
+            trace=(f"the command was taken back: {last.group(0)!r} ends it",),
+        )
 
     def _apply_correction(self, text: str, today: date, trace: list[str]) -> str:
         split = self.corrections.split(text)

@@ -100,6 +100,8 @@ class NoiseSpec(_Frozen):
     corrections: tuple[str, ...] = ()
     negations: tuple[str, ...] = ()
     asides: tuple[str, ...] = ()
+    retractions: tuple[str, ...] = ()
+    restarts: tuple[str, ...] = ()
 
 
 class SettingsSpec(_Frozen):

@@ -1,0 +1,70 @@
+"""Generic behaviours added in the third round on action accuracy (issue 3).
+
+The sentences are new: none is a line of a benchmark split.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from movi import parse
+
+TODAY = date(2026, 11, 28)  # a Saturday
+B, M = "busDashboard", "manageRoute"
+
+
+def _parse(text: str, page: str = B, selected: int | None = None):  # type: ignore[no-untyped-def]
+    return parse(text, page=page, today=TODAY, selected_trip_id=selected)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "cancel trip 8812, scratch that",
+        "remove the driver from trip 8813... no, forget it",
+        "block KA05MN2231 nah leave it",
+        "delete stop Kodathi Gate, never mind",
+        "delay trip 8814 by 10 min oh wait I changed my mind",
+    ],
+)
+def test_a_command_taken_back_is_a_no_and_never_the_command(text: str) -> None:
+    intent = _parse(text, page=M if "stop" in text else B)
+    assert intent.action == "deny"
+    assert intent.slots == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "action", "slots"),
+    [
+        ("never mind, cancel trip 8815 instead", "cancel_trip", {"trip_id": 8815}),
+        ("scratch that. show me trip 8816", "get_trip_details", {"trip_id": 8816}),
+        ("forget it - delay trip 8817 by 5 minutes", "delay_trip", {"trip_id": 8817, "minutes": 5}),
+    ],
+)
+def test_a_restart_clause_leaves_only_the_new_command(
+    text: str, action: str, slots: dict[str, Any]
+) -> None:
+    intent = _parse(text)
+    assert intent.action == action
+    assert intent.slots == slots
+    assert intent.confidence >= 0.6
+
+
+@pytest.mark.parametrize(
+    ("text", "action"),
+    [
+        # "leave it" that is not a clause of its own, and "don't do it" that only qualifies.
+        ("leave it on trip 8818 till 9am", None),
+        ("just preview, don't do it: remove Bhimanna from trip 8819", "simulate_action"),
+    ],
+)
+def test_words_of_retraction_inside_a_command_do_not_take_it_back(
+    text: str, action: str | None
+) -> None:
+    intent = _parse(text)
+    assert intent.action != "deny"
+    if action is not None:
+        assert intent.action == action
