@@ -68,3 +68,43 @@ def test_words_of_retraction_inside_a_command_do_not_take_it_back(
     assert intent.action != "deny"
     if action is not None:
         assert intent.action == action
+
+
+@pytest.mark.parametrize(
+    ("text", "action", "slots"),
+    [
+        (
+            "block KA05MN7781 because the seats are dirty",
+            "block_vehicle",
+            {"vehicle": "KA05MN7781", "reason": "the seats are dirty"},
+        ),
+        ("scrap trip 8820 coz of the cricket match", "cancel_trip", {"trip_id": 8820}),
+        (
+            "take the driver off trip 8821 because he was rude to employees",
+            "remove_driver",
+            {"trip_id": 8821},
+        ),
+    ],
+)
+def test_a_remark_given_as_the_reason_after_a_command_leaves_the_command(
+    text: str, action: str, slots: dict[str, Any]
+) -> None:
+    """Remark and other-domain words ("dirty", "rude", "cricket") make a line unknown, except
+    in a reason given after a command; the reason never leaks into the command's slots."""
+    intent = _parse(text)
+    assert intent.action == action
+    assert intent.slots == slots
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the driver on trip 8822 was rude",
+        "cancel trip 8823, the driver was rude",  # no "because": a remark beside an order
+        "because of the cricket match cancel trip 8824",  # the remark comes first
+        "the cab was dirty because trip 8825 ran late",
+        "book me a cab because trip 8826 is late",
+    ],
+)
+def test_remarks_outside_a_trailing_reason_still_make_the_line_unknown(text: str) -> None:
+    assert _parse(text).action == "unknown"

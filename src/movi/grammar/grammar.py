@@ -106,6 +106,12 @@ _REASON = re.compile(
     r"\b(?:for|because(?:\s+of)?|due\s+to|reason\s*:?|since|owing\s+to)\s+(?P<reason>.+)$",
     re.IGNORECASE,
 )
+#: Where a reason given after a command starts ("… because it is dirty", "… coz of a match").
+_BECAUSE = re.compile(
+    r"\b(?:because(?:\s+of)?|becoz|bcoz|bcz|coz|cuz|due\s+to|owing\s+to|as\s+(?:the|it|he|she)"
+    r"|reason\s*:|since\s+(?:the|he|she|it|they))\b",
+    re.IGNORECASE,
+)
 _VEHICLE_QUALIFIERS = re.compile(
     r"(?:\b(?:big|small|large|bigger|smaller|ac|non-ac|new|old|spare|free|available|idle|"
     r"empty|mini|\d+\s*-?\s*seater|\d+-seat|\d+\s+seat)\b\s*)+$",
@@ -127,6 +133,8 @@ class Analysis:
     chunks: list[Span]
     present: set[str] = field(default_factory=set)
     by_kind: dict[str, list[Mention]] = field(default_factory=dict)
+    #: A reason given after the command and set aside before it was read ("because …").
+    reason: str | None = None
 
     def __post_init__(self) -> None:
         for m in self.mentions:
@@ -288,8 +296,15 @@ class Grammar:
             )
         if self.injection is not None and self.injection.search(cleaned):
             return _unknown(0.05, "text addresses the assistant's instructions, not an operation")
-        if self.out_of_scope is not None and self.out_of_scope.search(cleaned):
-            return _unknown(0.1, "a request from another domain")
+        given_reason = None
+        if self.out_of_scope is not None:
+            cut = self._out_of_scope(cleaned)
+            if cut == 0:
+                return _unknown(0.1, "a request from another domain")
+            if cut is not None:
+                # The remark is the reason given after the command: parse the command alone.
+                cleaned, given_reason = cleaned[:cut].rstrip(" ,.;:-"), cleaned[cut:]
+                trace.append(f"reason set aside: {given_reason!r}")
 
         work = self._expand(cleaned)
         taken_back = self._taken_back(work)
@@ -308,6 +323,7 @@ class Grammar:
             trace.append("typos repaired: " + ", ".join(f"{a}→{b}" for a, b in repairs))
 
         analysis = self._analyse(work, today)
+        analysis.reason = given_reason
         whole = self._whole(analysis)
         if whole is not None:
             return whole.model_copy(update={"trace": (*trace, *whole.trace)})
@@ -368,6 +384,23 @@ class Grammar:
             return self.abbreviations[match.group(0).lower()]
 
         return self._abbreviation.sub(expand, text)
+
+    def _out_of_scope(self, text: str) -> int | None:
+        """Where words of another domain, a remark or small talk make a command unknown.
+
+        ``None``: there are none. ``0``: they are in the command itself ("the driver was rude",
+        "book me a cab"), so the whole of it is unknown. Otherwise they are only in a reason
+        given after the command, which starts at the offset returned: "cancel trip 5 because
+        of the cricket match" is an order, and the reason is no part of its slots.
+        """
+        assert self.out_of_scope is not None
+        found = [m.start() for m in self.out_of_scope.finditer(text)]
+        if not found:
+            return None
+        reason = _BECAUSE.search(text)
+        if reason and text[: reason.start()].strip(" ,.;:-") and reason.start() < min(found):
+            return reason.start()
+        return 0
 
     def _taken_back(self, text: str) -> Intent | str:
         """A retraction withdraws what was said before it.
@@ -1159,6 +1192,8 @@ class Grammar:
         return best[1] if best else None
 
     def _reason(self, a: Analysis) -> str | None:
+        if a.reason is not None:
+            return _BECAUSE.sub("", a.reason, count=1).strip(" .!?\"':,") or None
         regs = a.of("registration")
         start = regs[0].end if regs else 0
         match = _REASON.search(a.text, start)
