@@ -108,3 +108,27 @@ def test_a_remark_given_as_the_reason_after_a_command_leaves_the_command(
 )
 def test_remarks_outside_a_trailing_reason_still_make_the_line_unknown(text: str) -> None:
     assert _parse(text).action == "unknown"
+
+
+@pytest.mark.parametrize(
+    ("text", "action", "slots"),
+    [
+        ("7731 delay 15 min", "delay_trip", {"trip_id": 7731, "minutes": 15}),
+        ("add 4 to 6642 bookings", "add_bookings", {"trip_id": 6642, "count": 4}),
+        ("lower 5518 bookings by 3", "reduce_bookings", {"trip_id": 5518, "count": 3}),
+        ("minus 2 bookings 9034", "reduce_bookings", {"trip_id": 9034, "count": 2}),
+        ("delay 4419 by 10 no 25 min", "delay_trip", {"trip_id": 4419, "minutes": 25}),
+        # an explicit trip keeps its number, and the count keeps its own
+        ("add 12 bookings to trip 4391", "add_bookings", {"trip_id": 4391, "count": 12}),
+    ],
+)
+def test_the_one_id_like_number_among_small_ones_is_the_trip(
+    text: str, action: str, slots: dict[str, Any]
+) -> None:
+    intent = _parse(text)
+    assert intent.action == action
+    assert intent.slots == slots
+
+
+def test_two_id_like_numbers_name_no_trip() -> None:
+    assert "trip_id" not in _parse("delay 4419 and 5520 by 10").slots

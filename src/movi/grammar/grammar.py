@@ -84,6 +84,8 @@ _DIGITS = re.compile(r"\d+")
 _HINGLISH_PEOPLE = frozenset({"log", "logon"})
 _TIME_GLUE = re.compile(r"\s*(?:-|at|@|,)?\s*", re.IGNORECASE)
 _BARE_ID = re.compile(r"\d{3,5}")
+_SMALL_NUMBER = re.compile(r"\d{1,2}")
+_HEADCOUNT_UNITS = frozenset({"bookings", "seats", "people"})
 #: A clarification offers a handful of options: "123456" alone is no choice.
 _MAX_OPTION = 20
 #: Classes after an answer word that make the utterance a command ("stop master list").
@@ -583,11 +585,8 @@ class Grammar:
         if a.stops is not None:
             present.add("$stop_list")
         references = {"$trip_id", "$display_name", "$path_name", "$this_trip"}
-        if not references & present:
-            # A terse "3871 cancel", "is 3388 on time?": a lone id-like number is the trip.
-            numbers = [m for m in a.of("number") if not a.inside_display(m.start, m.end)]
-            if len(numbers) == 1 and _BARE_ID.fullmatch(numbers[0].surface):
-                present.add("$trip")
+        if not references & present and _bare_trip_number(a) is not None:
+            present.add("$trip")  # a terse "3871 cancel", "is 3388 on time?", "4286 delay 10"
         if references & present or (
             "$time" in present and ("TRIP_WORD" in present or self._trip_name(a, {}))
         ):
@@ -889,6 +888,11 @@ class Grammar:
                 return m
             return None
 
+        # "add 3 to 4391 bookings", "4286 delay 10": the id-like number is the trip, kept from
+        # the count and the minutes that would otherwise take the first number they meet.
+        bare_trip = _bare_trip_number(a) if _TRIP_ACTIONS_NEED in wanted else None
+        if bare_trip is not None:
+            claimed.add(id(bare_trip))
         # Targets first, so that the trip keeps what is left ("move the 8am trip to 9:15").
         if "new_time" in wanted:
             times = [m for m in a.of("time") if not a.inside_display(m.start, m.end)]
@@ -987,7 +991,9 @@ class Grammar:
             d = a.displays[0]
             slots["route"] = a.text[d.start : d.end].strip("'\"")
         self._names(action, wanted, a, slots)
-        if _TRIP_ACTIONS_NEED in wanted or "audit_target" in wanted:
+        if bare_trip is not None:
+            slots["trip_id"] = bare_trip.value
+        elif _TRIP_ACTIONS_NEED in wanted or "audit_target" in wanted:
             self._trip(action, a, slots, claimed, selected_trip_id)
         if "trip_name" in wanted and "trip_name" not in slots:
             name = self._trip_name(a, slots)
@@ -1225,6 +1231,30 @@ def _is_question(text: str) -> bool:
 
 def _unknown(confidence: float, why: str) -> Intent:
     return Intent(action="unknown", slots={}, confidence=confidence, trace=(why,))
+
+
+def _bare_trip_number(a: Analysis) -> Mention | None:
+    """The number that can only be the trip, in a command that names the trip no other way.
+
+    That is the one id-like number (3-5 digits) when every other bare number is small: "3871
+    cancel", "add 3 to 4391 bookings", "delay 4981 by 15". Two id-like numbers, a "trip 42",
+    a display name, a path name or "this trip" leave it undecided (None).
+    """
+    if a.of("trip_id") or a.displays or a.paths or a.this is not None:
+        return None
+    # "lower 8396 bookings by 7": no trip has thousands of bookings, so that is the trip too.
+    numbers = [
+        m
+        for m in a.mentions
+        if (m.kind == "number" or (m.kind == "quantity" and m.unit in _HEADCOUNT_UNITS))
+        and not a.inside_display(m.start, m.end)
+    ]
+    ids = [m for m in numbers if _BARE_ID.fullmatch(str(m.value))]
+    if len(ids) != 1:
+        return None
+    if any(m is not ids[0] and not _SMALL_NUMBER.fullmatch(str(m.value)) for m in numbers):
+        return None
+    return ids[0]
 
 
 def _kind_family(kind: str) -> str:
