@@ -132,3 +132,49 @@ def test_the_one_id_like_number_among_small_ones_is_the_trip(
 
 def test_two_id_like_numbers_name_no_trip() -> None:
     assert "trip_id" not in _parse("delay 4419 and 5520 by 10").slots
+
+
+@pytest.mark.parametrize(
+    ("text", "action", "slots"),
+    [
+        (
+            "Hi team, kindly scrap trip 6120. Regards, Lavanya (Transport Desk)",
+            "cancel_trip",
+            {"trip_id": 6120},
+        ),
+        (
+            "please delay trip 6121 by 10 minutes - thanks, Sunil",
+            "delay_trip",
+            {"trip_id": 6121, "minutes": 10},
+        ),
+        (
+            "I was wondering whether we could put Basavaraj on trip 6122.",
+            "assign_driver",
+            {"driver": "Basavaraj", "trip_id": 6122},
+        ),
+        ("Would it be possible to cancel trip 6123?", "cancel_trip", {"trip_id": 6123}),
+    ],
+)
+def test_letter_wrappers_and_sign_offs_change_nothing(
+    text: str, action: str, slots: dict[str, Any]
+) -> None:
+    """Greetings, indirect requests and a sign-off with a name never become slots."""
+    intent = _parse(text)
+    assert intent.action == action
+    assert intent.slots == slots
+
+
+@pytest.mark.parametrize(
+    ("text", "action"),
+    [
+        ("can you cancel trip 6124?", "cancel_trip"),
+        ("Hi, could you please scrap trip 6125?", "cancel_trip"),
+        ("would you mind delaying trip 6126 by 10 minutes?", "delay_trip"),
+        # still questions: the request is to tell, check or find out
+        ("could you tell me if trip 6127 is cancelled?", "get_trip_status"),
+        ("can you check whether trip 6128 got cancelled?", "get_trip_status"),
+        ("is trip 6129 cancelled?", "get_trip_status"),
+    ],
+)
+def test_a_polite_request_put_as_a_question_orders(text: str, action: str) -> None:
+    assert _parse(text).action == action

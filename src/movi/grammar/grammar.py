@@ -100,6 +100,41 @@ _QUESTION_START = re.compile(
     r"whom|whose|where|when|how|why|any|kya|kaun|kaunsa|kaunse|kitne|kitni|kahan)\b",
     re.IGNORECASE,
 )
+#: "Hi, could you please cancel …?": a request put as a question, and the verb it asks for.
+_POLITE_REQUEST = re.compile(
+    r"^(?:(?:hi|hello|hey|dear)\b[^,.!?]{0,20}[,.!]\s*)?(?:(?:can|could|would|will)\s+(?:you|we|someone"
+    r"|somebody)|would\s+it\s+be\s+possible\s+to|is\s+it\s+possible\s+to|would\s+you\s+mind)"
+    r"(?:\s+(?:please|pls|kindly|just|quickly))?\s+(?P<verb>[a-z]+)",
+    re.IGNORECASE,
+)
+_ASKING_VERBS = frozenset(
+    [
+        "tell",
+        "show",
+        "check",
+        "confirm",
+        "find",
+        "see",
+        "let",
+        "give",
+        "say",
+        "explain",
+        "help",
+        "look",
+        "list",
+        "share",
+        "get",
+        "know",
+        "send",
+        "verify",
+        "pull",
+        "print",
+        "display",
+        "fetch",
+        "recommend",
+        "suggest",
+    ]
+)
 _QUESTION_END = re.compile(r"\b(?:kya|ki nahi|ya nahi|or not)\s*[?.!]*\s*$", re.IGNORECASE)
 _QUESTION_INSIDE = re.compile(r"\b(?:whether|check if|check whether|find out if|see if)\b", re.I)
 #: Where a command's last sentence starts: "who's driving 3390? make it Faizal" orders.
@@ -192,6 +227,17 @@ class Grammar:
         self.corrections = Corrections(noise.corrections)
         self.asides = Asides(noise.asides)
         self.retractions = Phrases(noise.retractions) if noise.retractions else None
+        # ". Regards, Meena", ", thanks - Raghu (Admin)": the sign-off word in any case, then
+        # at most four capitalised words (a name, a team) up to the end.
+        words = "|".join(re.escape(w) for w in sorted(noise.signoffs, key=len, reverse=True))
+        self.signoff = (
+            re.compile(
+                rf"(?:[.!?,;]\s*|\s+-+\s*)(?i:{words})\b[\s,.!:-]*"
+                r"(?:[A-Z][\w.'()-]*(?:\s+[A-Z(][\w.'()-]*){0,3})?[\s.!]*$"
+            )
+            if noise.signoffs
+            else None
+        )
         self.restarts = frozenset(" ".join(tokens(p)) for p in noise.restarts)
         self.negations = Phrases(noise.negations) if noise.negations else None
         self.injection = Phrases(spec.injection) if spec.injection else None
@@ -296,6 +342,8 @@ class Grammar:
             return _unknown(
                 0.0, f"command is {len(cleaned)} characters, over {self.spec.settings.max_chars}"
             )
+        if self.signoff is not None:
+            cleaned = self.signoff.sub("", cleaned) or cleaned
         if self.injection is not None and self.injection.search(cleaned):
             return _unknown(0.05, "text addresses the assistant's instructions, not an operation")
         given_reason = None
@@ -326,6 +374,9 @@ class Grammar:
 
         analysis = self._analyse(work, today)
         analysis.reason = given_reason
+        if "$question" in analysis.present and _polite_request(cleaned):
+            analysis.present.discard("$question")
+            trace.append("a polite request, not a question: 'can you … ?' orders")
         whole = self._whole(analysis)
         if whole is not None:
             return whole.model_copy(update={"trace": (*trace, *whole.trace)})
@@ -1227,6 +1278,15 @@ def _is_question(text: str) -> bool:
         or _QUESTION_END.search(last)
         or _QUESTION_INSIDE.search(last)
     )
+
+
+def _polite_request(text: str) -> bool:
+    """ "can you cancel trip 42?", "would it be possible to move it to 9?" order; "can you tell
+    me whether trip 42 is cancelled?" and "could you check if it left?" still ask."""
+    match = _POLITE_REQUEST.match(text)
+    if match is None or match.group("verb").lower() in _ASKING_VERBS:
+        return False
+    return not _QUESTION_INSIDE.search(text) and not re.search(r"\bif\b", text, re.IGNORECASE)
 
 
 def _unknown(confidence: float, why: str) -> Intent:

@@ -100,6 +100,7 @@ class NoiseSpec(_Frozen):
     corrections: tuple[str, ...] = ()
     negations: tuple[str, ...] = ()
     asides: tuple[str, ...] = ()
+    signoffs: tuple[str, ...] = ()
     retractions: tuple[str, ...] = ()
     restarts: tuple[str, ...] = ()
 
