@@ -178,3 +178,35 @@ def test_letter_wrappers_and_sign_offs_change_nothing(
 )
 def test_a_polite_request_put_as_a_question_orders(text: str, action: str) -> None:
     assert _parse(text).action == action
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the driver on the 7:15 Hoodi Link was very courteous today",
+        "Basappa reached depot",
+        "KA-05-MN-7781 has been looking spotless lately",
+        "riders on Path-612 keep asking about wifi",
+        "our new driver Gopal has been on time every single day",
+        "the cab on trip 6130 broke down near Hebbal but everyone reached",
+    ],
+)
+def test_a_remark_that_asks_for_nothing_is_unknown(text: str) -> None:
+    intent = _parse(text)
+    assert intent.action == "unknown"
+    assert intent.confidence < 0.6
+
+
+@pytest.mark.parametrize(
+    ("text", "action"),
+    [
+        # the same cues in requests: a question, a request word, an order in another clause
+        ("the bus on trip 6131 broke down, send another", "suggest_alternate_vehicle"),
+        ("the driver was careless, please take him off trip 6132", "remove_driver"),
+        ("was trip 6133 cancelled?", "get_trip_status"),
+        ("ban KA-02-AF-6134 from duty due to complaints", "block_vehicle"),
+        ("Basappa reached depot, mark trip 6135 completed", "update_trip_status"),
+    ],
+)
+def test_remark_words_in_a_request_leave_the_request(text: str, action: str) -> None:
+    assert _parse(text).action == action

@@ -79,6 +79,9 @@ _TRAILER = re.compile(
 )
 _NAME_END = re.compile(r"\s*[,;]\s*")
 #: A retraction that is a clause of its own ("never mind, …", "scratch that. …").
+#: Where a clause may start: "the bus broke down, send another" orders in its second clause.
+_CLAUSES = re.compile(r"[,;.!?:]\s*|\s+-+\s+|\s+(?:and|but|so|then|aur|toh)\s+", re.IGNORECASE)
+_CONJUNCTIONS = frozenset({"and", "but", "so", "then", "aur", "toh", "just"})
 _CLAUSE_BREAK = re.compile(r"\s*[,.;:!?-]")
 _DIGITS = re.compile(r"\d+")
 _HINGLISH_PEOPLE = frozenset({"log", "logon"})
@@ -243,6 +246,10 @@ class Grammar:
         self.injection = Phrases(spec.injection) if spec.injection else None
         self.out_of_scope = Phrases(spec.out_of_scope) if spec.out_of_scope else None
         self.vague = Phrases(spec.vague) if spec.vague else None
+        remarks = spec.remarks
+        self.remark_cues = Phrases(remarks.cues) if remarks.cues else None
+        self.request_cues = Phrases(remarks.requests) if remarks.requests else None
+        self.orders = frozenset(w.lower() for w in remarks.orders)
         self.typos = Typos(
             spec.repair_targets,
             cutoff=spec.settings.typo_cutoff,
@@ -380,6 +387,9 @@ class Grammar:
         whole = self._whole(analysis)
         if whole is not None:
             return whole.model_copy(update={"trace": (*trace, *whole.trace)})
+        remark = self._remark(cleaned, work, analysis)
+        if remark is not None:
+            return _unknown(0.2, f"a remark ({remark!r}): it reports, it asks for nothing")
 
         ranked = self._rank(analysis.present, page)
         if not ranked:
@@ -454,6 +464,26 @@ class Grammar:
         if reason and text[: reason.start()].strip(" ,.;:-") and reason.start() < min(found):
             return reason.start()
         return 0
+
+    def _remark(self, said: str, work: str, a: Analysis) -> str | None:
+        """The cue when the line is a remark: "the driver was very polite today", "Yallappa
+        reached depot". A question, a request word ("please", "should", "?") or a clause that
+        starts with an order ("…, cancel it") makes it a request whatever it also reports."""
+        if self.remark_cues is None:
+            return None
+        reason = _BECAUSE.search(work)
+        if reason is not None and work[: reason.start()].strip(" ,.;:-"):
+            work = work[: reason.start()]  # "ban KA-02 due to complaints": the reason reports
+        cue = self.remark_cues.search(work)
+        if cue is None or "$question" in a.present:
+            return None
+        if self.request_cues is not None and self.request_cues.search(said):
+            return None
+        for clause in _CLAUSES.split(work):
+            words = [w for w in tokens(clause) if w not in _CONJUNCTIONS]
+            if words and words[0] in self.orders:
+                return None
+        return cue.group(0)
 
     def _taken_back(self, text: str) -> Intent | str:
         """A retraction withdraws what was said before it.

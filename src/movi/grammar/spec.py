@@ -120,6 +120,12 @@ class SettingsSpec(_Frozen):
     phrasebook_confidence: float = Field(default=0.5, ge=0, le=1)
 
 
+class RemarksSpec(_Frozen):
+    cues: tuple[str, ...] = ()
+    requests: tuple[str, ...] = ()
+    orders: tuple[str, ...] = ()
+
+
 class GrammarSpec(_Frozen):
     format: str
     extractors: tuple[str, ...]
@@ -138,6 +144,7 @@ class GrammarSpec(_Frozen):
     injection: tuple[str, ...] = ()
     out_of_scope: tuple[str, ...] = ()
     vague: tuple[str, ...] = ()
+    remarks: RemarksSpec = RemarksSpec()
     actions: dict[str, ActionSpec]
 
     @field_validator("format")
