@@ -168,10 +168,10 @@ def test_reranking_never_trades_for_a_riskier_action() -> None:
     assert (best.action, missing) == ("get_vehicle_status", ["vehicle"])
 
 
-@pytest.mark.parametrize(
-    "text", ["the fan in the bus is not working", "the passengers say the music is loud"]
-)
+@pytest.mark.parametrize("text", ["the passengers say the music is loud"])
 def test_a_weak_match_missing_a_slot_with_words_left_over_is_never_confident(text: str) -> None:
+    # ("the fan in the bus is not working" was the other case; it is a remark now: unknown,
+    # tests/grammar/test_round3.py.)
     intent = _parse(text)
     assert intent.action != "unknown"
     assert intent.confidence <= grammar().spec.settings.weak_missing_cap
