@@ -210,3 +210,32 @@ def test_a_remark_that_asks_for_nothing_is_unknown(text: str) -> None:
 )
 def test_remark_words_in_a_request_leave_the_request(text: str, action: str) -> None:
     assert _parse(text).action == action
+
+
+@pytest.mark.parametrize(
+    ("text", "action", "slots"),
+    [
+        ("uh cancel trip sixty one forty", "cancel_trip", {"trip_id": 6140}),
+        (
+            "delay trip forty five twelve by twenty minutes",
+            "delay_trip",
+            {"trip_id": 4512, "minutes": 20},
+        ),
+        (
+            "um retime trip six one four one to seven fifteen a m",
+            "update_trip_time",
+            {"trip_id": 6141, "new_time": "07:15"},
+        ),
+        (
+            "move trip 6142 to nine thirty",
+            "update_trip_time",
+            {"trip_id": 6142, "new_time": "09:30"},
+        ),
+        # a lone small word stays a word
+        ("add one more booking to trip 6143", "add_bookings", {"trip_id": 6143, "count": 1}),
+    ],
+)
+def test_spoken_ids_and_times_are_read(text: str, action: str, slots: dict[str, Any]) -> None:
+    intent = _parse(text)
+    assert intent.action == action
+    assert intent.slots == slots

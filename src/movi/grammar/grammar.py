@@ -34,6 +34,7 @@ from movi.grammar.normalize import (
     tokens,
 )
 from movi.grammar.phrasebook import PLACEHOLDERS, Phrasebook
+from movi.grammar.spoken import spoken_numbers
 from movi.grammar.references import (
     DisplayName,
     Roles,
@@ -349,6 +350,7 @@ class Grammar:
             return _unknown(
                 0.0, f"command is {len(cleaned)} characters, over {self.spec.settings.max_chars}"
             )
+        cleaned = spoken_numbers(cleaned)  # "trip forty five twelve" → "trip 4512"
         if self.signoff is not None:
             cleaned = self.signoff.sub("", cleaned) or cleaned
         if self.injection is not None and self.injection.search(cleaned):
@@ -820,7 +822,8 @@ class Grammar:
         return self._phrasebook
 
     def _prepare(self, text: str, today: date) -> str:
-        work = self.asides.drop(self._apply_correction(self._expand(clean(text)), today, []))
+        said = spoken_numbers(clean(text))
+        work = self.asides.drop(self._apply_correction(self._expand(said), today, []))
         return self.typos.repair(self.noise.strip(work))[0]
 
     def shape(self, a: Analysis) -> str:
