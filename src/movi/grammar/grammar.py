@@ -34,7 +34,6 @@ from movi.grammar.normalize import (
     tokens,
 )
 from movi.grammar.phrasebook import PLACEHOLDERS, Phrasebook
-from movi.grammar.spoken import spoken_numbers
 from movi.grammar.references import (
     DisplayName,
     Roles,
@@ -45,6 +44,7 @@ from movi.grammar.references import (
     this_trip,
 )
 from movi.grammar.spec import ActionSpec, GrammarSpec, default_path, load_spec
+from movi.grammar.spoken import spoken_numbers
 from movi.intent import Candidate, Intent
 
 #: Slots that stand for "some reference" and are satisfied by any of several real slots.
