@@ -239,3 +239,26 @@ def test_spoken_ids_and_times_are_read(text: str, action: str, slots: dict[str, 
     intent = _parse(text)
     assert intent.action == action
     assert intent.slots == slots
+
+
+@pytest.mark.parametrize(
+    ("text", "page", "action", "slots"),
+    [
+        ("path yella thorisi", M, "list_all_paths", {}),
+        ("beda", B, "deny", {}),
+        # place names keep their Kannada words
+        ("new stop Varthur Kodi", M, "create_stop", {"stop": "Varthur Kodi"}),
+        (
+            "rename stop Hosa Road to Hosa Road Junction",
+            M,
+            "rename_stop",
+            {"stop": "Hosa Road", "new_name": "Hosa Road Junction"},
+        ),
+    ],
+)
+def test_kannada_verbs_are_read_and_place_names_kept(
+    text: str, page: str, action: str, slots: dict[str, Any]
+) -> None:
+    intent = _parse(text, page=page)
+    assert intent.action == action
+    assert intent.slots == slots
