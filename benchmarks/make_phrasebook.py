@@ -16,6 +16,8 @@ SOURCES = (
     "commands_dev2.jsonl",
     "commands_dev3.jsonl",
     "commands_dev4.jsonl",
+    "commands_dev5.jsonl",
+    "commands_dev6.jsonl",
 )
 TARGET = ROOT / "data" / "phrasebook.jsonl"
 FROZEN = "commands_test.jsonl"
