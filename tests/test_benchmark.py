@@ -26,7 +26,7 @@ TUNING = (
 
 # Regression floors on the frozen test split, a little under the measured figures (README).
 # The product targets are higher (action accuracy 0.97); raise these as the grammar improves.
-FLOOR_ACTION_ACCURACY = 0.96
+FLOOR_ACTION_ACCURACY = 0.965
 FLOOR_SLOT_F1 = 0.97
 FLOOR_UNKNOWN_RECALL = 0.96
 
