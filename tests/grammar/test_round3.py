@@ -262,3 +262,28 @@ def test_kannada_verbs_are_read_and_place_names_kept(
     intent = _parse(text, page=page)
     assert intent.action == action
     assert intent.slots == slots
+
+
+@pytest.mark.parametrize(
+    ("text", "page", "action"),
+    [
+        ("Could we put a hold on KA-03-MC-6150? It failed the fitness check.", B, "block_vehicle"),
+        ("please release the hold on KA-03-MC-6150", B, "unblock_vehicle"),
+        ("The driver of trip 6151 needs to be taken off it.", B, "remove_driver"),
+        ("trip 6152 has to be held for 25 minutes", B, "delay_trip"),
+        ("Are any trips oversubscribed tomorrow?", B, "detect_overbooking"),
+        ("which offices have the heaviest ridership", B, "get_high_demand_offices"),
+        ("Please share the complete stop list.", M, "list_all_stops"),
+        ("I'd like some guidance on setting up a route", M, "create_new_route_help"),
+        ("Please process my cab reimbursement for last week", B, "unknown"),
+        # a request in the clause after a statement; a question after "I'd like to know if"
+        (
+            "Sudeep is back from leave - could you set him to available?",
+            B,
+            "set_driver_availability",
+        ),
+        ("I'd like to know if Sudeep is back from leave.", B, "get_driver_status"),
+    ],
+)
+def test_office_vocabulary(text: str, page: str, action: str) -> None:
+    assert _parse(text, page=page).action == action

@@ -111,6 +111,7 @@ _POLITE_REQUEST = re.compile(
     r"(?:\s+(?:please|pls|kindly|just|quickly))?\s+(?P<verb>[a-z]+)",
     re.IGNORECASE,
 )
+_REQUEST_CLAUSE = re.compile(r"(?<=[.!?;])\s+|\s+-+\s+|,\s+(?=(?:can|could|would|will)\s)", re.I)
 _ASKING_VERBS = frozenset(
     [
         "tell",
@@ -140,7 +141,9 @@ _ASKING_VERBS = frozenset(
     ]
 )
 _QUESTION_END = re.compile(r"\b(?:kya|ki nahi|ya nahi|or not)\s*[?.!]*\s*$", re.IGNORECASE)
-_QUESTION_INSIDE = re.compile(r"\b(?:whether|check if|check whether|find out if|see if)\b", re.I)
+_QUESTION_INSIDE = re.compile(
+    r"\b(?:whether|check if|check whether|find out if|see if|know if|tell me if)\b", re.I
+)
 #: Where a command's last sentence starts: "who's driving 3390? make it Faizal" orders.
 _LAST_SENTENCE = re.compile(r"[?!.]\s+(?=[^\W\d_])")
 _REASON = re.compile(
@@ -1316,10 +1319,12 @@ def _is_question(text: str) -> bool:
 def _polite_request(text: str) -> bool:
     """ "can you cancel trip 42?", "would it be possible to move it to 9?" order; "can you tell
     me whether trip 42 is cancelled?" and "could you check if it left?" still ask."""
-    match = _POLITE_REQUEST.match(text)
+    # The sentence or clause that asks: "Ganesh is back from leave - could you set him to …?"
+    last = _REQUEST_CLAUSE.split(text.strip())[-1]
+    match = _POLITE_REQUEST.match(last)
     if match is None or match.group("verb").lower() in _ASKING_VERBS:
         return False
-    return not _QUESTION_INSIDE.search(text) and not re.search(r"\bif\b", text, re.IGNORECASE)
+    return not _QUESTION_INSIDE.search(last) and not re.search(r"\bif\b", last, re.IGNORECASE)
 
 
 def _unknown(confidence: float, why: str) -> Intent:
