@@ -287,3 +287,15 @@ def test_kannada_verbs_are_read_and_place_names_kept(
 )
 def test_office_vocabulary(text: str, page: str, action: str) -> None:
     assert _parse(text, page=page).action == action
+
+
+@pytest.mark.parametrize(
+    ("text", "action"),
+    [
+        ("free drv rn?", "get_available_drivers"),
+        ("asgn KA01MM6160 to trip 6160", "assign_vehicle"),
+        ("Sowmya should not be on trip 6161 anymore", "remove_driver"),
+    ],
+)
+def test_shorthand_and_negated_presence(text: str, action: str) -> None:
+    assert _parse(text).action == action
