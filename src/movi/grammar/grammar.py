@@ -83,6 +83,11 @@ _NAME_END = re.compile(r"\s*[,;]\s*")
 #: Where a clause may start: "the bus broke down, send another" orders in its second clause.
 _CLAUSES = re.compile(r"[,;.!?:]\s*|\s+-+\s+|\s+(?:and|but|so|then|aur|toh)\s+", re.IGNORECASE)
 _CONJUNCTIONS = frozenset({"and", "but", "so", "then", "aur", "toh", "just"})
+#: Sentence ends: "Could you show me the recent changes? I was away at lunch."
+_SENTENCES = re.compile(r"(?<=[.!?;])\s+(?=\S)")
+_REMARK = "a remark"
+#: A sentence read alone stands for the whole line only this sure of itself.
+_SENTENCE_CONFIDENCE = 0.75
 _CLAUSE_BREAK = re.compile(r"\s*[,.;:!?-]")
 _DIGITS = re.compile(r"\d+")
 _HINGLISH_PEOPLE = frozenset({"log", "logon"})
@@ -345,7 +350,6 @@ class Grammar:
         selected_trip_id: int | None = None,
     ) -> Intent:
         today = today or date.today()
-        trace: list[str] = []
         cleaned = clean(text if isinstance(text, str) else str(text))
         if not cleaned:
             return _unknown(0.0, "empty command")
@@ -358,6 +362,30 @@ class Grammar:
             cleaned = self.signoff.sub("", cleaned) or cleaned
         if self.injection is not None and self.injection.search(cleaned):
             return _unknown(0.05, "text addresses the assistant's instructions, not an operation")
+        intent = self._read(cleaned, page, today, selected_trip_id)
+        if intent.action != "unknown" and intent.confidence >= self.spec.settings.threshold_hint:
+            return intent
+        sentences = [s for s in _SENTENCES.split(cleaned) if s.strip(" .!?;")]
+        if len(sentences) < 2 or any(step.startswith(_REMARK) for step in intent.trace):
+            return intent  # one sentence, or a remark as a whole: no sentence of it is an order
+        # Several sentences and no confident reading of the whole: one may be the order and the
+        # rest context ("Could you show me the recent changes? I was away at lunch.").
+        best: Intent | None = None
+        for sentence in sentences:
+            got = self._read(sentence, page, today, selected_trip_id)
+            if got.action == "unknown" or got.confidence < _SENTENCE_CONFIDENCE:
+                continue
+            if best is None or got.confidence >= best.confidence:
+                best = got.model_copy(
+                    update={"trace": (f"the sentence {sentence!r} decides", *got.trace)}
+                )
+        return best or intent
+
+    def _read(
+        self, cleaned: str, page: str | None, today: date, selected_trip_id: int | None
+    ) -> Intent:
+        """One reading of a cleaned command: the whole of it as one order."""
+        trace: list[str] = []
         given_reason = None
         if self.out_of_scope is not None:
             cut = self._out_of_scope(cleaned)
@@ -394,7 +422,7 @@ class Grammar:
             return whole.model_copy(update={"trace": (*trace, *whole.trace)})
         remark = self._remark(cleaned, work, analysis)
         if remark is not None:
-            return _unknown(0.2, f"a remark ({remark!r}): it reports, it asks for nothing")
+            return _unknown(0.2, f"{_REMARK} ({remark!r}): it reports, it asks for nothing")
 
         ranked = self._rank(analysis.present, page)
         if not ranked:
