@@ -325,3 +325,19 @@ def test_one_confident_sentence_decides_a_line_of_context_and_order(
 )
 def test_no_sentence_overrides_an_injection_or_a_remark(text: str) -> None:
     assert _parse(text).action == "unknown"
+
+
+@pytest.mark.parametrize(
+    ("text", "action"),
+    [
+        ("trip from scratch pls", "create_trip_from_scratch"),
+        ("scratch trip 6180", "cancel_trip"),
+        ("release KA51AF6181 from blocked list", "unblock_vehicle"),
+        ("pax list trp 6182", "list_passengers"),
+        ("roll back the last thing you did", "undo_last_action"),
+        ("which bus is running the most", "get_most_used_vehicles"),
+        ("6183 KA-05-RS-6183 + Prabhu", "assign_vehicle_and_driver"),
+    ],
+)
+def test_terse_dispatcher_forms(text: str, action: str) -> None:
+    assert _parse(text).action == action

@@ -103,7 +103,7 @@ _SELECTED = re.compile(r"selected|current|this|that|same|\b(?:iss?|yeh?|isi)\b",
 _NAME_BREAK = re.compile(r"[,;()\[\]:=>→]|->|\s-\s")
 _ANSWERS = ("confirm", "deny")
 _BARE_ORDINAL = re.compile(r"^(?:the\s+)?\d{1,2}(?:st|nd|rd|th)$", re.IGNORECASE)
-_PAIR_GLUE = re.compile(r"and|with|n|&|,|will take|along with|plus|aur|with vehicle|and vehicle")
+_PAIR_GLUE = re.compile(r"and|with|n|&|\+|,|will take|along with|plus|aur|with vehicle|and vehicle")
 _QUESTION_START = re.compile(
     r"^\s*(?:is|are|has|have|did|does|do(?!\s+not)|was|were|will|would|can|could|should|what|which|who|"
     r"whom|whose|where|when|how|why|any|kya|kaun|kaunsa|kaunse|kitne|kitni|kahan)\b",
