@@ -341,3 +341,19 @@ def test_no_sentence_overrides_an_injection_or_a_remark(text: str) -> None:
 )
 def test_terse_dispatcher_forms(text: str, action: str) -> None:
     assert _parse(text).action == action
+
+
+@pytest.mark.parametrize(
+    ("text", "action"),
+    [
+        # "drop" as a trip (a noun) never removes or cancels
+        ("The 10 pm Path-6190 drop needs a driver; please give it to Hanif.", "assign_driver"),
+        ("assign KA-01-MM-6191 to the evening drop on Bellandur Link", "assign_vehicle"),
+        ("add a drop route on Path-6192 at 7 pm", "create_route"),
+        # the verb still does
+        ("drop Hanif from trip 6193", "remove_driver"),
+        ("please drop trip 6194", "cancel_trip"),
+    ],
+)
+def test_a_verb_used_as_a_noun_does_not_act(text: str, action: str) -> None:
+    assert _parse(text, page=M if "route" in text else B).action == action

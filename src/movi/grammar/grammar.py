@@ -20,6 +20,7 @@ from typing import Any
 
 import spacy
 from spacy.matcher import Matcher, PhraseMatcher
+from spacy.tokens import Doc
 
 from movi.grammar.extractors import extract_all, extract_registrations
 from movi.grammar.mentions import Mention
@@ -168,6 +169,12 @@ _VEHICLE_QUALIFIERS = re.compile(
 )
 
 
+@dataclass(frozen=True)
+class _Noun:
+    classes: frozenset[str]
+    after: frozenset[str]
+
+
 @dataclass
 class Analysis:
     """Everything recognised in one command; scoring and slot filling both read it."""
@@ -259,6 +266,10 @@ class Grammar:
         self.remark_cues = Phrases(remarks.cues) if remarks.cues else None
         self.request_cues = Phrases(remarks.requests) if remarks.requests else None
         self.orders = frozenset(w.lower() for w in remarks.orders)
+        self.nouns = {
+            word.lower(): _Noun(frozenset(n.classes), frozenset(w.lower() for w in n.after))
+            for word, n in spec.nouns.items()
+        }
         self.typos = Typos(
             spec.repair_targets,
             cutoff=spec.settings.typo_cutoff,
@@ -498,6 +509,22 @@ class Grammar:
             return reason.start()
         return 0
 
+    def _noun_use(
+        self, doc: Doc, start: int, end: int, label: str, mentions: list[Mention]
+    ) -> bool:
+        """Whether a one-word verb of the lexicon is used as a noun here, so that it does not
+        count for ``label``: "the 10 pm drop", "Path-309 drop", "put a hold on" (patterns.yaml
+        ``nouns``)."""
+        if end - start != 1 or start == 0:
+            return False
+        noun = self.nouns.get(doc[start].lower_)
+        if noun is None or label not in noun.classes:
+            return False
+        previous = doc[start - 1]
+        if previous.lower_ in noun.after or any(ch.isdigit() for ch in previous.text):
+            return True
+        return any(m.kind == "time" and m.end == previous.idx + len(previous) for m in mentions)
+
     def _remark(self, said: str, work: str, a: Analysis) -> str | None:
         """The cue when the line is a remark: "the driver was very polite today", "Yallappa
         reached depot". A question, a request word ("please", "should", "?") or a clause that
@@ -596,7 +623,10 @@ class Grammar:
                 for m in mentions
             ):
                 continue
-            classes.setdefault(self.nlp.vocab.strings[match_id], []).append((s, e))
+            label = self.nlp.vocab.strings[match_id]
+            if self._noun_use(doc, start, end, label, mentions):
+                continue
+            classes.setdefault(label, []).append((s, e))
         for match_id, start, end in self.phrasal(doc):
             label = self.nlp.vocab.strings[match_id]
             for token in (doc[start], doc[end - 1]):  # the verb's parts, not what stands between

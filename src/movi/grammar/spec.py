@@ -120,6 +120,11 @@ class SettingsSpec(_Frozen):
     phrasebook_confidence: float = Field(default=0.5, ge=0, le=1)
 
 
+class NounSpec(_Frozen):
+    classes: tuple[str, ...]
+    after: tuple[str, ...] = ()
+
+
 class RemarksSpec(_Frozen):
     cues: tuple[str, ...] = ()
     requests: tuple[str, ...] = ()
@@ -145,6 +150,7 @@ class GrammarSpec(_Frozen):
     out_of_scope: tuple[str, ...] = ()
     vague: tuple[str, ...] = ()
     remarks: RemarksSpec = RemarksSpec()
+    nouns: dict[str, NounSpec] = {}
     actions: dict[str, ActionSpec]
 
     @field_validator("format")
