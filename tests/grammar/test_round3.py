@@ -357,3 +357,35 @@ def test_terse_dispatcher_forms(text: str, action: str) -> None:
 )
 def test_a_verb_used_as_a_noun_does_not_act(text: str, action: str) -> None:
     assert _parse(text, page=M if "route" in text else B).action == action
+
+
+@pytest.mark.parametrize(
+    ("text", "action", "slots"),
+    [
+        ("can trip 6200 be called off?", "cancel_trip", {"trip_id": 6200}),
+        ("nalaiku trip 6201 cancel pannu", "cancel_trip", {"trip_id": 6201, "date": "2026-11-29"}),
+        ("trip 6202 repu cancel cheyyi", "cancel_trip", {"trip_id": 6202, "date": "2026-11-29"}),
+        (
+            "trip 6203 ippo 15 nimisham late",
+            "delay_trip",
+            {"trip_id": 6203, "minutes": 15},
+        ),
+        (
+            "uh delay trip sixty two oh four by ten minutes",
+            "delay_trip",
+            {"trip_id": 6204, "minutes": 10},
+        ),
+        (
+            "add a driver named Girish Hegde with phone 6361-482-905",
+            "add_driver",
+            {"driver": "Girish Hegde", "phone": "6361-482-905"},
+        ),
+        ("is this trip good to depart?", "check_trip_readiness", {"trip_id": 6205}),
+        ("open the trip creation wizard", "create_trip_from_scratch", {}),
+        ("dlt stop Kodigehalli Gate", "delete_stop", {"stop": "Kodigehalli Gate"}),
+    ],
+)
+def test_dictated_and_bilingual_forms(text: str, action: str, slots: dict[str, Any]) -> None:
+    page = M if "stop" in text else B
+    intent = _parse(text, page=page, selected=6205 if "this trip" in text else None)
+    assert (intent.action, intent.slots) == (action, slots)

@@ -107,7 +107,11 @@ def spell(n: int) -> str:
         # not a time: plain rules
         ("at thirteen thirty pm", "at 1330 pm"),
         ("at six seventy am", "at 670 am"),
-        ("six oh five", "six oh five"),
+        # "oh" between number words is a zero; at either end it is a word
+        ("six oh five", "605"),
+        ("uh delay trip sixty two oh eight by", "uh delay trip 6208 by"),
+        ("oh, six buses", "oh, six buses"),
+        ("trip six oh", "trip six oh"),
         # an hour and its minutes after a time word, without am/pm, are a clock time
         ("at six oh five", "at 6:05"),
         ("move it to nine thirty", "move it to 9:30"),

@@ -28,7 +28,8 @@ Conventions (the reference day is ``today``):
 * **Hinglish.** "aaj" is today; "din" counts days ("last 15 din"); "pehla", "dusra",
   "teesra" are ordinals. "kal" is yesterday or tomorrow and "parso" the day before yesterday or
   after tomorrow: the future (the tense of an instruction), unless a past-tense marker ("hua",
-  "tha", "gaya", "was", "did" …) says otherwise. Kannada "naale" is tomorrow.
+  "tha", "gaya", "was", "did" …) says otherwise. Kannada "naale", Tamil "naalaikku" and Telugu
+  "repu" are tomorrow.
 * **Year-less dates** ("3 Dec", "03/12", "the 5th") take the first such day on or after today:
   today itself counts, an earlier day rolls to next year ("the 5th": to next month). Numeric
   dates are day/month (Indian order); "-" and "." numeric dates need a year (so "8.30" is a
@@ -341,7 +342,10 @@ def extract_registrations(text: str, *, today: date) -> list[Mention]:
 _PHONE: Final = re.compile(
     r"(?=[+0-9])(?<![\w+])(?:"
     r"(?:(?:\+91|0091|91)[-. ]?|0)?"
-    r"(?:[6-9][0-9]{4}[-. ]?[0-9]{5}|[6-9][0-9]{2}[-. ][0-9]{3}[-. ][0-9]{4})"
+    r"(?:[6-9][0-9]{4}[-. ]?[0-9]{5}|[6-9][0-9]{2}[-. ][0-9]{3}[-. ][0-9]{4}"
+    # as people group it when they say it: "7760 312 984", "98 4512 3344", "984 5123 344"
+    r"|[6-9][0-9]{3}[-. ][0-9]{3}[-. ][0-9]{3}|[6-9][0-9][-. ][0-9]{4}[-. ][0-9]{4}"
+    r"|[6-9][0-9]{2}[-. ][0-9]{4}[-. ][0-9]{3})"
     # a landline with its STD code: "080-41234567", "0821 2345678" (10 or 11 digits in all)
     r"|0[1-9](?:[0-9]{1,2}[-. ][0-9]{7,8}|[0-9]{2,3}[-. ][0-9]{6,7})"
     r")(?![0-9])",
@@ -635,7 +639,7 @@ def _add_hour(text: str, m: re.Match[str], found: list[Mention]) -> None:
 # --------------------------------------------------------------------------- duration and days
 
 _HOURS: Final = r"(?:hours?|hrs?)\b"
-_MINUTES: Final = r"(?:minutes?|mins?|mnts?|mts)\b"
+_MINUTES: Final = r"(?:minutes?|mins?|mnts?|mts|nimisham|nimishangal|nimishalu|minat)\b"
 _NUM_HOURS: Final = rf"(?:[0-9]{{1,2}}(?:\.[0-9]+)?|{_NUMWORD}|an?\b|(?:a\s+)?couple\s+of)"
 _NUM_WHOLE: Final = rf"(?:[0-9]{{1,2}}|{_NUMWORD}|an?\b)"
 _DURATION: Final = re.compile(
@@ -665,7 +669,7 @@ _DAYS: Final = re.compile(
     r"(?P<u>days?|weeks?|fortnights?|months?|din)\b",
     _FLAGS,
 )
-_DURATION_HINTS: Final = ("hour", "hr", "min", "mnt", "mts")
+_DURATION_HINTS: Final = ("hour", "hr", "min", "mnt", "mts", "nimisha")
 _DIGIT_H_OR_M: Final = re.compile(r"[0-9]\s?[hm]", _FLAGS)
 _DAYS_HINTS: Final = ("day", "week", "fortnight", "month", "din")
 _PERIOD_DAYS: Final = {"day": 1, "week": 7, "fortnight": 14, "month": 30, "din": 1}
@@ -808,9 +812,26 @@ _DAY_TIME_CUE: Final = re.compile(
 
 _RELATIVE_HINTS: Final = ("day", "tonight", "tom", "tm", "2m", "aaj")
 #: Words for a day either side of today; the tense of the rest of the text decides the side.
-_EITHER_WAY: Final = re.compile(r"(?=[knp])\b(?P<w>kal|parso|parson|naale|nale)\b", _FLAGS)
-_EITHER_WAY_DAYS: Final = {"kal": 1, "parso": 2, "parson": 2, "naale": 1, "nale": 1}
-_FUTURE_ONLY: Final = frozenset({"naale", "nale"})
+_EITHER_WAY: Final = re.compile(
+    r"(?=[knpr])\b(?P<w>kal|parso|parson|naale|nale|nalaiku|naalaikku|naalaiku|repu|reypu)\b",
+    _FLAGS,
+)
+_EITHER_WAY_DAYS: Final = {
+    "kal": 1,
+    "parso": 2,
+    "parson": 2,
+    "naale": 1,
+    "nale": 1,
+    "nalaiku": 1,
+    "naalaikku": 1,
+    "naalaiku": 1,
+    "repu": 1,
+    "reypu": 1,
+}
+#: Kannada "naale", Tamil "naalaikku", Telugu "repu": tomorrow, whatever the tense.
+_FUTURE_ONLY: Final = frozenset(
+    {"naale", "nale", "nalaiku", "naalaikku", "naalaiku", "repu", "reypu"}
+)
 _PAST_TENSE: Final = re.compile(
     r"\b(?:hua|hui|hue|tha|thi|gaya|gayi|gaye|kiya|kiye|liya|diya|was|were|did|happened|went"
     r"|came|yesterday|last)\b",
@@ -920,7 +941,7 @@ def _dates(text: str, norm: str, today: date) -> list[Mention]:
     if _has(low, _RELATIVE_HINTS):
         for m in _RELATIVE_DAYS.finditer(norm):
             add(today + timedelta(days=_relative(m["rel"])), m.start(), m.end())
-    if _has(low, ("kal", "pars", "nale", "naale")):
+    if _has(low, ("kal", "pars", "nale", "naale", "nalai", "naalai", "repu", "reypu")):
         for m in _EITHER_WAY.finditer(norm):
             word = m["w"].lower()
             days = _EITHER_WAY_DAYS[word]

@@ -113,7 +113,9 @@ _QUESTION_START = re.compile(
 #: "Hi, could you please cancel …?": a request put as a question, and the verb it asks for.
 _POLITE_REQUEST = re.compile(
     r"^(?:(?:hi|hello|hey|dear)\b[^,.!?]{0,20}[,.!]\s*)?(?:(?:can|could|would|will)\s+(?:you|we|someone"
-    r"|somebody)|would\s+it\s+be\s+possible\s+to|is\s+it\s+possible\s+to|would\s+you\s+mind)"
+    r"|somebody)|would\s+it\s+be\s+possible\s+to|is\s+it\s+possible\s+to|would\s+you\s+mind"
+    # "can trip 2968 be called off?", "could the 8am Path-2 be moved to 9?"
+    r"|(?:can|could)\s+[^?]{1,40}?\s+be)"
     r"(?:\s+(?:please|pls|kindly|just|quickly))?\s+(?P<verb>[a-z]+)",
     re.IGNORECASE,
 )

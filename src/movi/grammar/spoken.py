@@ -10,7 +10,8 @@ Rules:
   55, "triple seven" 777: Indian-English dictation of registrations and phones).
 * **A run** is a sequence of number words separated only by spaces or hyphens; "and" belongs to
   a run only directly after "hundred"/"thousand" and before a number ("one hundred and five").
-  Anywhere else "and", a stray "double"/"triple" and "oh" split the run and stay as words.
+  Anywhere else "and" and a stray "double"/"triple" split the run and stay as words; "oh" between
+  number words is a zero ("sixty two oh eight" → 6208), elsewhere it splits the run.
 * **Groups** inside a run: tens + unit ("forty five" 45), a lone tens ("fifty"), a teen
   ("twelve"), a digit word (one digit), "X hundred [and] Y" (X·100 + Y), "X thousand
   [Y hundred] [and] [Z]" (the full number), "double/triple D" (D repeated).
@@ -21,7 +22,7 @@ Rules:
   "o'clock"/"oclock" that reads as an hour (1–12) and minutes (0–59: tens, tens + unit, a
   teen, or "oh"/"zero" + digit) becomes "h:mm" ("ten forty five p m" → "10:45 pm", "six oh
   five am" → "6:05 am"); a lone hour word becomes its digits ("six am" → "6 am"). Spaced
-  "a m"/"p m" after a time become "am"/"pm". "oh" is a zero only there. Any other run before
+  "a m"/"p m" after a time become "am"/"pm". Any other run before
   am/pm follows the plain rules.
 * **Which runs are rewritten:** every run of two or more number words. A single word only when
   it is a tens, teen or "hundred" word right after "trip", "trip no", "trip number", "#",
@@ -183,8 +184,9 @@ def _after_id_keyword(text: str, start: int) -> bool:
 def _segments(words: list[str]) -> list[tuple[int, int]]:
     """The run's pieces (word index ranges), cut where a word is no number here.
 
-    Those are "oh" (a zero only in a time), "and" unless it joins "hundred"/"thousand" to a
-    number, and "double"/"triple" not followed by a digit word.
+    Those are "oh" unless it stands between number words (then it is a zero: "sixty two oh
+    eight"), "and" unless it joins "hundred"/"thousand" to a number, and "double"/"triple" not
+    followed by a digit word.
     """
     if _BREAKS.isdisjoint(words):
         return [(0, len(words))]
@@ -193,7 +195,9 @@ def _segments(words: list[str]) -> list[tuple[int, int]]:
     for i, word in enumerate(words):
         following = _at(words, i + 1)
         if (
-            word == "oh"
+            # "sixty two oh eight" dictates 6208: "oh" is a zero between number words, but
+            # starts or ends nothing ("oh, six buses", "trip six oh")
+            (word == "oh" and not (i > first and following in _BELOW_HUNDRED))
             or (word in _REPEATS and following not in _DIGITS)
             or (
                 word == "and"
@@ -245,6 +249,8 @@ def _digits(words: list[str]) -> str:
 
 def _group(words: list[str], i: int) -> tuple[str, int]:
     """One group from ``words[i]``: its digits and where the next group starts."""
+    if words[i] == "oh":  # _segments keeps "oh" only between number words: a zero
+        return "0", i + 1
     repeat = _REPEATS.get(words[i])
     if repeat is not None:  # _segments keeps "double" only before a digit word
         return str(_DIGITS[words[i + 1]]) * repeat, i + 2
