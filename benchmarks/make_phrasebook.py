@@ -18,6 +18,7 @@ SOURCES = (
     "commands_dev4.jsonl",
     "commands_dev5.jsonl",
     "commands_dev6.jsonl",
+    "commands_dev7.jsonl",
 )
 TARGET = ROOT / "data" / "phrasebook.jsonl"
 FROZEN = "commands_test.jsonl"

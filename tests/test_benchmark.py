@@ -22,6 +22,7 @@ TUNING = (
     "commands_dev4.jsonl",
     "commands_dev5.jsonl",
     "commands_dev6.jsonl",
+    "commands_dev7.jsonl",
 )
 
 # Regression floors on the frozen test split, a little under the measured figures (README).
@@ -186,10 +187,13 @@ def test_cli_bench_json(tmp_path: Path) -> None:
     assert report["latency_ms_p50"] > 0
 
 
-@pytest.mark.parametrize("name", ["commands_dev5.jsonl", "commands_dev6.jsonl"])
-def test_tuning_splits_dev5_and_dev6_cover_every_action_and_remarks(name: str) -> None:
-    """dev5 (terse dispatchers, Hinglish/Kannada, dictated numbers) and dev6 (office voice):
-    every action at least 6 times, at least 75 unknown lines, 30 of them remarks."""
+@pytest.mark.parametrize(
+    "name", ["commands_dev5.jsonl", "commands_dev6.jsonl", "commands_dev7.jsonl"]
+)
+def test_tuning_splits_dev5_to_dev7_cover_every_action_and_remarks(name: str) -> None:
+    """dev5 (terse dispatchers, Hinglish/Kannada, dictated numbers), dev6 (office voice) and
+    dev7 (a mixed shift log): every action at least 6 times, at least 75 unknown lines, 30 of
+    them remarks."""
     examples = load_dataset(DATA / name)
     counts: dict[str, int] = {}
     for e in examples:
