@@ -389,3 +389,28 @@ def test_dictated_and_bilingual_forms(text: str, action: str, slots: dict[str, A
     page = M if "stop" in text else B
     intent = _parse(text, page=page, selected=6205 if "this trip" in text else None)
     assert (intent.action, intent.slots) == (action, slots)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the seats in KA-41-C-6210 are torn",
+        "vehicle KA 50 HB 6211 has a cracked windshield",
+        "bus ka horn kharab hai",
+        "last night's trip went smoothly, no complaints",
+        "I think we have too many drivers on the morning shift",
+    ],
+)
+def test_more_remarks_are_unknown(text: str) -> None:
+    assert _parse(text).action == "unknown"
+
+
+@pytest.mark.parametrize(
+    ("text", "action"),
+    [
+        ("trip 6212 ki gaadi kharab hai, dusri gaadi batao", "suggest_alternate_vehicle"),
+        ("trip 6213 has 4 bookings too many, knock them off", "reduce_bookings"),
+    ],
+)
+def test_an_order_at_either_end_of_a_clause_keeps_the_request(text: str, action: str) -> None:
+    assert _parse(text).action == action

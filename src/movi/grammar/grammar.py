@@ -83,7 +83,8 @@ _NAME_END = re.compile(r"\s*[,;]\s*")
 #: A retraction that is a clause of its own ("never mind, …", "scratch that. …").
 #: Where a clause may start: "the bus broke down, send another" orders in its second clause.
 _CLAUSES = re.compile(r"[,;.!?:]\s*|\s+-+\s+|\s+(?:and|but|so|then|aur|toh)\s+", re.IGNORECASE)
-_CONJUNCTIONS = frozenset({"and", "but", "so", "then", "aur", "toh", "just"})
+#: Words before a clause's verb that are not the verb: "so cancel it", "ok, cancel it".
+_CONJUNCTIONS = frozenset({"and", "but", "so", "then", "aur", "toh", "just", "yes", "ok", "okay"})
 #: Sentence ends: "Could you show me the recent changes? I was away at lunch."
 _SENTENCES = re.compile(r"(?<=[.!?;])\s+(?=\S)")
 _REMARK = "a remark"
@@ -268,6 +269,7 @@ class Grammar:
         self.remark_cues = Phrases(remarks.cues) if remarks.cues else None
         self.request_cues = Phrases(remarks.requests) if remarks.requests else None
         self.orders = frozenset(w.lower() for w in remarks.orders)
+        self.final_orders = frozenset(w.lower() for w in remarks.final_orders)
         self.nouns = {
             word.lower(): _Noun(frozenset(n.classes), frozenset(w.lower() for w in n.after))
             for word, n in spec.nouns.items()
@@ -530,7 +532,8 @@ class Grammar:
     def _remark(self, said: str, work: str, a: Analysis) -> str | None:
         """The cue when the line is a remark: "the driver was very polite today", "Yallappa
         reached depot". A question, a request word ("please", "should", "?") or a clause that
-        starts with an order ("…, cancel it") makes it a request whatever it also reports."""
+        starts or (Hindi) ends with an order ("…, cancel it", "…, dusri gaadi batao") makes it a
+        request whatever it also reports."""
         if self.remark_cues is None:
             return None
         reason = _BECAUSE.search(work)
@@ -542,8 +545,9 @@ class Grammar:
         if self.request_cues is not None and self.request_cues.search(said):
             return None
         for clause in _CLAUSES.split(work):
+            # an order starts an English clause and ends a Hindi one ("dusri gaadi batao")
             words = [w for w in tokens(clause) if w not in _CONJUNCTIONS]
-            if words and words[0] in self.orders:
+            if words and (words[0] in self.orders or words[-1] in self.final_orders):
                 return None
         return cue.group(0)
 

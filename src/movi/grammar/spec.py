@@ -129,6 +129,7 @@ class RemarksSpec(_Frozen):
     cues: tuple[str, ...] = ()
     requests: tuple[str, ...] = ()
     orders: tuple[str, ...] = ()
+    final_orders: tuple[str, ...] = ()
 
 
 class GrammarSpec(_Frozen):
