@@ -414,3 +414,20 @@ def test_more_remarks_are_unknown(text: str) -> None:
 )
 def test_an_order_at_either_end_of_a_clause_keeps_the_request(text: str, action: str) -> None:
     assert _parse(text).action == action
+
+
+@pytest.mark.parametrize(
+    ("text", "page", "action"),
+    [
+        (
+            "without saving anything, show what removing the driver from trip 6220 would do",
+            B,
+            "simulate_action",
+        ),
+        ("route Hoodi Link - 18:20 is a duplicate, delete it", M, "delete_route"),
+        ("Which trips might run into issues later today?", B, "predict_problem_trips"),
+        ("second one i think", B, "choose_option"),
+    ],
+)
+def test_round3_phrasings(text: str, page: str, action: str) -> None:
+    assert _parse(text, page=page).action == action
