@@ -19,6 +19,7 @@ SOURCES = (
     "commands_dev5.jsonl",
     "commands_dev6.jsonl",
     "commands_dev7.jsonl",
+    "commands_dev8.jsonl",
 )
 TARGET = ROOT / "data" / "phrasebook.jsonl"
 FROZEN = "commands_test.jsonl"
