@@ -446,3 +446,15 @@ def test_round3_phrasings(text: str, page: str, action: str) -> None:
 )
 def test_round3_ordinary_week_phrasings(text: str, page: str, action: str) -> None:
     assert _parse(text, page=page).action == action
+
+
+@pytest.mark.parametrize(
+    ("text", "action"),
+    [
+        ("would you mind scrapping trip 6240?", "cancel_trip"),
+        # the verb asked for is no order: still a question
+        ("can we fit 3 more on trip 6241?", "check_seat_availability"),
+    ],
+)
+def test_a_polite_request_needs_an_order_verb(text: str, action: str) -> None:
+    assert _parse(text).action == action

@@ -113,8 +113,8 @@ _QUESTION_START = re.compile(
 )
 #: "Hi, could you please cancel …?": a request put as a question, and the verb it asks for.
 _POLITE_REQUEST = re.compile(
-    r"^(?:(?:hi|hello|hey|dear)\b[^,.!?]{0,20}[,.!]\s*)?(?:(?:can|could|would|will)\s+(?:you|we|someone"
-    r"|somebody)|would\s+it\s+be\s+possible\s+to|is\s+it\s+possible\s+to|would\s+you\s+mind"
+    r"^(?:(?:hi|hello|hey|dear)\b[^,.!?]{0,20}[,.!]\s*)?(?:would\s+you\s+mind|(?:can|could|would|will)"
+    r"\s+(?:you|we|someone|somebody)|would\s+it\s+be\s+possible\s+to|is\s+it\s+possible\s+to"
     # "can trip 2968 be called off?", "could the 8am Path-2 be moved to 9?"
     r"|(?:can|could)\s+[^?]{1,40}?\s+be)"
     r"(?:\s+(?:please|pls|kindly|just|quickly))?\s+(?P<verb>[a-z]+)",
@@ -429,7 +429,7 @@ class Grammar:
 
         analysis = self._analyse(work, today)
         analysis.reason = given_reason
-        if "$question" in analysis.present and _polite_request(cleaned):
+        if "$question" in analysis.present and _polite_request(cleaned, self.orders):
             analysis.present.discard("$question")
             trace.append("a polite request, not a question: 'can you … ?' orders")
         whole = self._whole(analysis)
@@ -1380,15 +1380,27 @@ def _is_question(text: str) -> bool:
     )
 
 
-def _polite_request(text: str) -> bool:
-    """ "can you cancel trip 42?", "would it be possible to move it to 9?" order; "can you tell
-    me whether trip 42 is cancelled?" and "could you check if it left?" still ask."""
+def _polite_request(text: str, orders: frozenset[str]) -> bool:
+    """ "can you cancel trip 42?", "would it be possible to move it to 9?", "can trip 42 be
+    called off?" order; "can you tell me whether trip 42 is cancelled?", "could you check if it
+    left?" and "can we fit 3 more on trip 42?" still ask: the verb asked for must be an order
+    (``orders``, or a passive "be …")."""
     # The sentence or clause that asks: "Ganesh is back from leave - could you set him to …?"
     last = _REQUEST_CLAUSE.split(text.strip())[-1]
     match = _POLITE_REQUEST.match(last)
-    if match is None or match.group("verb").lower() in _ASKING_VERBS:
+    if match is None:
+        return False
+    verb = match.group("verb").lower()
+    passive = match.group(0).lower().split()[-2:-1] == ["be"]
+    if verb in _ASKING_VERBS or not (passive or _is_order(verb, orders)):
         return False
     return not _QUESTION_INSIDE.search(last) and not re.search(r"\bif\b", last, re.IGNORECASE)
+
+
+def _is_order(verb: str, orders: frozenset[str]) -> bool:
+    """``verb`` or its stem is an order: "cancel", "delaying", "moved", "scrapping"."""
+    stems = {verb, verb.removesuffix("ing"), verb.removesuffix("ing") + "e", verb[:-4]}
+    return not orders.isdisjoint(stems)
 
 
 def _unknown(confidence: float, why: str) -> Intent:
