@@ -458,3 +458,34 @@ def test_round3_ordinary_week_phrasings(text: str, page: str, action: str) -> No
 )
 def test_a_polite_request_needs_an_order_verb(text: str, action: str) -> None:
     assert _parse(text).action == action
+
+
+@pytest.mark.parametrize(
+    ("text", "page", "action", "slots"),
+    [
+        ("how is trip 6250 doing", B, "get_trip_status", {"trip_id": 6250}),
+        ("can u chk how trip 6251 going", B, "get_trip_status", {"trip_id": 6251}),
+        (
+            "today's duty for vehicle MH12QW6252",
+            B,
+            "get_vehicle_trips_today",
+            {"vehicle": "MH12QW6252"},
+        ),
+        (
+            "i need to set up a route for a new office, where do i start",
+            M,
+            "create_new_route_help",
+            {},
+        ),
+    ],
+)
+def test_round3_last_phrasings(text: str, page: str, action: str, slots: dict[str, Any]) -> None:
+    intent = _parse(text, page=page)
+    assert (intent.action, intent.slots) == (action, slots)
+
+
+def test_a_word_ending_in_ing_is_no_name() -> None:
+    """ "doing", "coming", "waiting" … never become a driver or an employee."""
+    intent = _parse("is Girish coming for trip 6253 or still waiting")
+    assert intent.slots.get("driver") in (None, "Girish")
+    assert "waiting" not in str(intent.slots) and "coming" not in str(intent.slots)
