@@ -65,6 +65,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Final, TypeVar
 
 from movi.grammar.mentions import Extractor, Mention, extractors, get_extractor
+from movi.grammar.spoken import DIGIT_WORDS, TEEN_WORDS, TENS_WORDS
 
 _FLAGS: Final = re.IGNORECASE | re.ASCII
 
@@ -112,38 +113,8 @@ def _prepare(text: str) -> str:
     return text if text.isascii() else text.translate(_LOOKALIKES)
 
 
-_SMALL_NUMBERS: Final = {
-    "zero": 0,
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "thirteen": 13,
-    "fourteen": 14,
-    "fifteen": 15,
-    "sixteen": 16,
-    "seventeen": 17,
-    "eighteen": 18,
-    "nineteen": 19,
-}
-_TENS: Final = {
-    "twenty": 20,
-    "thirty": 30,
-    "forty": 40,
-    "fifty": 50,
-    "sixty": 60,
-    "seventy": 70,
-    "eighty": 80,
-    "ninety": 90,
-}
+_SMALL_NUMBERS: Final = {**DIGIT_WORDS, **TEEN_WORDS}
+_TENS: Final = TENS_WORDS
 _ORDINAL_WORDS: Final = {
     "first": 1,
     "second": 2,

@@ -43,7 +43,8 @@ from typing import Final, NamedTuple
 
 from movi.grammar.normalize import tokens
 
-_DIGITS: Final = {
+#: The number words, shared with :mod:`movi.grammar.extractors`.
+DIGIT_WORDS: Final = {
     "zero": 0,
     "one": 1,
     "two": 2,
@@ -55,7 +56,7 @@ _DIGITS: Final = {
     "eight": 8,
     "nine": 9,
 }
-_TEENS: Final = {
+TEEN_WORDS: Final = {
     "ten": 10,
     "eleven": 11,
     "twelve": 12,
@@ -67,7 +68,7 @@ _TEENS: Final = {
     "eighteen": 18,
     "nineteen": 19,
 }
-_TENS: Final = {
+TENS_WORDS: Final = {
     "twenty": 20,
     "thirty": 30,
     "forty": 40,
@@ -77,6 +78,9 @@ _TENS: Final = {
     "eighty": 80,
     "ninety": 90,
 }
+_DIGITS: Final = DIGIT_WORDS
+_TEENS: Final = TEEN_WORDS
+_TENS: Final = TENS_WORDS
 _BELOW_HUNDRED: Final = {**_DIGITS, **_TEENS, **_TENS}
 _HOURS: Final = {w: n for w, n in _BELOW_HUNDRED.items() if 1 <= n <= 12}
 _REPEATS: Final = {"double": 2, "triple": 3}
