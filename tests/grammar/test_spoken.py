@@ -27,7 +27,8 @@ TEEN_WORDS = [
 TENS_WORDS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 PLAIN_WORDS = [*DIGIT_WORDS, *TEEN_WORDS, *TENS_WORDS, "hundred", "thousand"]
 NUMBER_WORD = re.compile(rf"(?<![\w'])(?:{'|'.join(PLAIN_WORDS)})(?![\w'])", re.IGNORECASE)
-#: Words that are neither numbers nor what makes a single number word an id or a time.
+#: Words that are neither numbers nor what makes a single number word an id or a time ("to"
+#: before an hour and its minutes makes a clock time, which the property allows for).
 FILLERS = ["uh", "delay", "by", "minutes", "to", "bus", "booking", "pull", "up", "the", "KA"]
 
 
@@ -245,12 +246,14 @@ def test_no_number_word_of_a_rewritten_run_is_left(parts: list[str], data: st.Da
     text = parts[0] + "".join(j + p for j, p in zip(joints, parts[1:], strict=True))
     out = spoken_numbers(text)
     assert NUMBER_WORD.search(out) is None, out
-    # Nothing around the runs moved: the output is the text with each run as digits (two runs
-    # joined by a bare space are one run).
-    expected = r"\d+" if parts[0] not in FILLERS else re.escape(parts[0])
+    # Nothing around the runs moved: the output is the text with each run as digits, or as a
+    # clock time after a time word ("to one ten" → "to 1:10"); two runs joined by a bare space
+    # are one run.
+    run = r"\d+(?::\d\d)?"
+    expected = run if parts[0] not in FILLERS else re.escape(parts[0])
     for previous, joint, part in zip(parts[:-1], joints, parts[1:], strict=True):
         if part in FILLERS:
             expected += re.escape(joint + part)
         elif previous in FILLERS or joint != " ":
-            expected += re.escape(joint) + r"\d+"
+            expected += re.escape(joint) + run
     assert re.fullmatch(expected, out), (text, out)
