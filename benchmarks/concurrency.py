@@ -29,36 +29,26 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the arena lives 
 
 from tests.reliability.procs_worker import conflict_rate, layout, race, seed, summary
 
-from movi.store import make_engine
+from movi.store import drop_pg_schema, pg_schema_url
 
 DEFAULT_DSN = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-
-
-async def _drop(dsn: str, schema: str) -> None:
-    engine = make_engine(dsn)
-    try:
-        async with engine.begin() as conn:
-            await conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-    finally:
-        await engine.dispose()
 
 
 def run_once(backend: str, workers: int, ops: int) -> tuple[float, float]:
     """One race on a fresh database; its operations per second and conflict rate."""
     arena = layout(workers, ops)
     with tempfile.TemporaryDirectory(prefix="movi-concurrency-") as folder:
-        dsn = os.environ.get("MOVI_TEST_PG_DSN", DEFAULT_DSN)
-        schema = f"movi_bench_{uuid.uuid4().hex[:10]}"
         if backend == "sqlite":
             url = f"sqlite+aiosqlite:///{Path(folder) / 'movi.db'}"
         else:
-            url = f"{dsn}{'&' if '?' in dsn else '?'}schema={schema}"
+            dsn = os.environ.get("MOVI_TEST_PG_DSN", DEFAULT_DSN)
+            url = pg_schema_url(dsn, f"movi_bench_{uuid.uuid4().hex[:10]}")
         try:
             asyncio.run(seed(url, arena))
             result = race(url, arena)
         finally:
             if backend == "postgres":
-                asyncio.run(_drop(dsn, schema))
+                asyncio.run(drop_pg_schema(url))
     print(summary(arena, result, backend), flush=True)
     return result.calls / result.seconds, conflict_rate(result.replies)
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from movi.errors import MoviError
-from movi.store import create_schema, make_engine
+from movi.store import create_schema, drop_pg_schema, make_engine, pg_schema_url
 from movi.store.demo import DemoSpec, DemoSummary, build_demo, describe
 
 DEFAULT_PG_DSN = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -67,9 +67,8 @@ def _directory_size(path: Path) -> int:
 async def _build_postgres(spec: DemoSpec) -> Run:
     dsn = _pg_dsn()
     schema = f"movi_bench_{uuid.uuid4().hex[:10]}"
-    sep = "&" if "?" in dsn else "?"
-    engine = make_engine(f"{dsn}{sep}schema={schema}")
-    admin = make_engine(dsn)
+    url = pg_schema_url(dsn, schema)
+    engine = make_engine(url)
     try:
         await create_schema(engine)
         summary = await build_demo(engine, spec)
@@ -86,9 +85,7 @@ async def _build_postgres(spec: DemoSpec) -> Run:
             ).scalar_one()
     finally:
         await engine.dispose()
-        async with admin.begin() as conn:
-            await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        await admin.dispose()
+        await drop_pg_schema(url)
     return Run(summary.build_seconds, int(size), sum(summary.counts.values()), summary)
 
 

@@ -44,7 +44,7 @@ from sqlalchemy import func, select
 
 from movi.engine import Movi
 from movi.resolve import resolve_trip
-from movi.store import create_schema, make_engine, read_only
+from movi.store import create_schema, drop_pg_schema, make_engine, pg_schema_url, read_only
 from movi.store.demo import DemoSpec, build_demo
 from movi.store.schema import DailyTrip
 
@@ -184,18 +184,9 @@ async def measure(url: str, samples: int, passes: int, seed: int) -> dict[str, A
     }
 
 
-def _pg_url(schema: str) -> tuple[str, str]:
+def _pg_url(schema: str) -> str:
     dsn = os.environ.get("MOVI_TEST_PG_DSN", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
-    return dsn, f"{dsn}{'&' if '?' in dsn else '?'}schema={schema}"
-
-
-async def _drop_pg_schema(dsn: str, schema: str) -> None:
-    engine = make_engine(dsn)
-    try:
-        async with engine.begin() as conn:
-            await conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-    finally:
-        await engine.dispose()
+    return pg_schema_url(dsn, schema)
 
 
 async def run_size(backend: str, trips: int, samples: int, passes: int) -> dict[str, Any]:
@@ -205,13 +196,12 @@ async def run_size(backend: str, trips: int, samples: int, passes: int) -> dict[
             url = f"sqlite+aiosqlite:///{Path(folder) / 'movi.db'}"
             built = await _build(url, trips)
             return {"build_s": built, **await measure(url, samples, passes, seed=7)}
-    schema = f"movi_scale_{uuid.uuid4().hex[:8]}"
-    dsn, url = _pg_url(schema)
+    url = _pg_url(f"movi_scale_{uuid.uuid4().hex[:8]}")
     try:
         built = await _build(url, trips)
         return {"build_s": built, **await measure(url, samples, passes, seed=7)}
     finally:
-        await _drop_pg_schema(dsn, schema)
+        await drop_pg_schema(url)
 
 
 def _row(result: dict[str, Any]) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from movi.store import create_schema, make_engine
+from movi.store import create_schema, drop_pg_schema, make_engine, pg_schema_url
 
 PG_DSN_ENV = "MOVI_TEST_PG_DSN"
 PG_SKIP_REASON = (
@@ -29,16 +29,9 @@ def pg_dsn() -> str | None:
     return os.environ.get(PG_DSN_ENV) or None
 
 
-def _pg_admin(dsn: str, sql: str) -> None:
-    async def run() -> None:
-        engine = make_engine(dsn)
-        try:
-            async with engine.begin() as conn:
-                await conn.exec_driver_sql(sql)
-        finally:
-            await engine.dispose()
-
-    asyncio.run(run())
+def drop_pg_test_schema(url: str) -> None:
+    """Drop the private schema of a ``?schema=`` test URL (from a fixture's teardown)."""
+    asyncio.run(drop_pg_schema(url))
 
 
 @pytest.fixture
@@ -51,10 +44,9 @@ def pg_url() -> Iterator[str]:
     dsn = pg_dsn()
     if dsn is None:
         pytest.skip(PG_SKIP_REASON)
-    schema = f"movi_t_{uuid.uuid4().hex[:12]}"
-    sep = "&" if "?" in dsn else "?"
-    yield f"{dsn}{sep}schema={schema}"
-    _pg_admin(dsn, f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    url = pg_schema_url(dsn, f"movi_t_{uuid.uuid4().hex[:12]}")
+    yield url
+    drop_pg_test_schema(url)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -15,11 +15,11 @@ import pytest
 from sqlalchemy import Select, func, insert, select
 from sqlalchemy import table as sql_table
 from sqlalchemy.ext.asyncio import AsyncEngine
-from tests.conftest import PG_SKIP_REASON, _pg_admin, pg_dsn
+from tests.conftest import PG_SKIP_REASON, drop_pg_test_schema, pg_dsn
 
 from movi.engine import Movi
 from movi.reply import Reply
-from movi.store import create_schema, make_engine
+from movi.store import create_schema, make_engine, pg_schema_url
 from movi.store.demo import DemoSpec, build_demo
 from movi.store.schema import (
     AuditLog,
@@ -74,11 +74,11 @@ def build_once(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     dsn = pg_dsn()
     if dsn is None:
         pytest.skip(PG_SKIP_REASON)
-    schema = f"movi_e_{uuid.uuid4().hex[:12]}"
+    url = pg_schema_url(dsn, f"movi_e_{uuid.uuid4().hex[:12]}")
     try:
-        yield asyncio.run(build(f"{dsn}{'&' if '?' in dsn else '?'}schema={schema}"))
+        yield asyncio.run(build(url))
     finally:
-        _pg_admin(dsn, f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        drop_pg_test_schema(url)
 
 
 async def say(

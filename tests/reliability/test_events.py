@@ -16,6 +16,7 @@ from tests.engine.support import TODAY, TOMORROW, Demo, Rows, build, say
 
 from movi.engine import Movi
 from movi.events import Event
+from movi.store import drop_pg_schema
 from movi.store.schema import DailyTrip
 
 WAIT_S = 20.0
@@ -237,7 +238,7 @@ async def test_schemas_on_one_server_do_not_hear_each_other(pg_url: str) -> None
     """Tenants (schemas) share the server, not their events."""
     demo = await build(pg_url)
     base, schema = pg_url.rsplit("schema=", 1)
-    other_url = f"{base}schema={schema}_b"
+    other_url = f"{base}schema={schema}_b"  # a second tenant beside the fixture's
     rows = Rows(demo.url)
     mine, theirs = Inbox(), Inbox()
     try:
@@ -251,9 +252,8 @@ async def test_schemas_on_one_server_do_not_hear_each_other(pg_url: str) -> None
                 await mine.wait()
             assert await theirs.quiet() == []
         finally:
-            async with other.engine.begin() as conn:
-                await conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}_b" CASCADE')
             await other.close()
+            await drop_pg_schema(other_url)
     finally:
         await rows.close()
 

@@ -38,7 +38,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
-from tests.conftest import PG_SKIP_REASON, _pg_admin, pg_dsn
+from tests.conftest import PG_SKIP_REASON, drop_pg_test_schema, pg_dsn
 from tests.reliability.procs_worker import (
     SCENARIOS,
     Arena,
@@ -49,7 +49,7 @@ from tests.reliability.procs_worker import (
     summary,
 )
 
-from movi.store import make_engine
+from movi.store import make_engine, pg_schema_url
 from movi.store.queries import OVERLAP
 from movi.store.schema import (
     AgentSession,
@@ -108,14 +108,12 @@ def raced(
     """The arena raced once per backend; the tests below read what it left."""
     backend: str = request.param
     dsn = pg_dsn()
-    schema = None
     if backend == "sqlite":
         url = f"sqlite+aiosqlite:///{Path(tmp_path_factory.mktemp('procs')) / 'movi.db'}"
     elif dsn is None:
         pytest.skip(PG_SKIP_REASON)
     else:
-        schema = f"movi_p_{uuid.uuid4().hex[:12]}"
-        url = f"{dsn}{'&' if '?' in dsn else '?'}schema={schema}"
+        url = pg_schema_url(dsn, f"movi_p_{uuid.uuid4().hex[:12]}")
     try:
         arena = layout(WORKERS, OPS)
         asyncio.run(seed(url, arena))
@@ -123,8 +121,8 @@ def raced(
         result = race(url, arena)
         yield Raced(backend, url, arena, result, seeded)
     finally:
-        if schema is not None and dsn is not None:
-            _pg_admin(dsn, f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        if backend != "sqlite":
+            drop_pg_test_schema(url)
 
 
 # --- the database's own account --------------------------------------------------------------

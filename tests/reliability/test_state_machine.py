@@ -32,7 +32,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 import pytest
-from tests.conftest import PG_SKIP_REASON, _pg_admin, pg_dsn
+from tests.conftest import PG_SKIP_REASON, drop_pg_test_schema, pg_dsn
 from tests.engine.support import build
 from tests.reliability.machine import (
     PG_STEPS,
@@ -44,6 +44,8 @@ from tests.reliability.machine import (
     play_sqlite,
     run,
 )
+
+from movi.store import pg_schema_url
 
 WORKERS = max(1, min(2, os.cpu_count() or 1))
 
@@ -90,11 +92,10 @@ def test_spec_section_5_holds_over_random_conversations_postgres() -> None:
         pytest.skip(PG_SKIP_REASON)
 
     def fresh_url() -> str:
-        return f"{dsn}{'&' if '?' in dsn else '?'}schema=movi_m_{uuid.uuid4().hex[:12]}"
-
-    def drop(url: str) -> None:
         assert dsn is not None
-        _pg_admin(dsn, f'DROP SCHEMA IF EXISTS "{url.rsplit("=", 1)[1]}" CASCADE')
+        return pg_schema_url(dsn, f"movi_m_{uuid.uuid4().hex[:12]}")
+
+    drop = drop_pg_test_schema
 
     url = fresh_url()
     fixture = Fixture(url, {}, None)

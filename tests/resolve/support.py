@@ -19,9 +19,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
-from tests.conftest import PG_SKIP_REASON, _pg_admin, pg_dsn
+from tests.conftest import PG_SKIP_REASON, drop_pg_test_schema, pg_dsn
 
-from movi.store import create_schema, make_engine, session_factory
+from movi.store import create_schema, make_engine, pg_schema_url, session_factory
 from movi.store.demo import DemoSpec, DemoSummary, build_demo
 from movi.store.schema import Base, DailyTrip
 
@@ -57,12 +57,11 @@ def build_once(
     dsn = pg_dsn()
     if dsn is None:
         pytest.skip(PG_SKIP_REASON)
-    schema = f"movi_r_{uuid.uuid4().hex[:12]}"
-    url = f"{dsn}{'&' if '?' in dsn else '?'}schema={schema}"
+    url = pg_schema_url(dsn, f"movi_r_{uuid.uuid4().hex[:12]}")
     try:
         yield Demo(url, asyncio.run(_build(url, spec)))
     finally:
-        _pg_admin(dsn, f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        drop_pg_test_schema(url)
 
 
 @asynccontextmanager

@@ -29,6 +29,7 @@ from movi.store import (
     SCHEMA_VERSION,
     create_schema,
     database_url,
+    drop_pg_schema,
     make_engine,
     mapped_errors,
     registration_key,
@@ -314,6 +315,26 @@ async def test_create_schema_is_idempotent_and_records_the_version(engine: Async
     assert await create_schema(engine) == SCHEMA_VERSION
     assert await schema_version(engine) == SCHEMA_VERSION
     assert await _count(engine, SchemaInfo) == 1
+
+
+async def test_drop_pg_schema_removes_the_urls_schema_and_leaves_others_alone(
+    pg_url: str, sqlite_url: str
+) -> None:
+    engine = make_engine(pg_url)
+    try:
+        await create_schema(engine)
+        schema = pg_url.rsplit("schema=", 1)[1]
+        exists = text("SELECT count(*) FROM pg_namespace WHERE nspname = :name")
+        async with engine.connect() as conn:
+            assert (await conn.execute(exists, {"name": schema})).scalar_one() == 1
+        await drop_pg_schema(pg_url)
+        async with engine.connect() as conn:
+            assert (await conn.execute(exists, {"name": schema})).scalar_one() == 0
+            assert (await conn.execute(exists, {"name": "public"})).scalar_one() == 1
+    finally:
+        await engine.dispose()
+    await drop_pg_schema(pg_url)  # again: nothing left to drop, no error
+    await drop_pg_schema(sqlite_url)  # no schema to drop on SQLite: nothing happens
 
 
 async def test_fresh_database_has_no_version_until_created(db_url: str) -> None:

@@ -231,6 +231,29 @@ async def create_schema(engine: AsyncEngine) -> int:
     return found
 
 
+def pg_schema_url(dsn: str, schema: str) -> str:
+    """``dsn`` working inside the PostgreSQL schema ``schema`` (its ``?schema=``, see above).
+
+    >>> pg_schema_url("postgresql+asyncpg://postgres@127.0.0.1:5432/test", "movi_t1")
+    'postgresql+asyncpg://postgres@127.0.0.1:5432/test?schema=movi_t1'
+    """
+    return f"{dsn}{'&' if '?' in dsn else '?'}schema={schema}"
+
+
+async def drop_pg_schema(url: str) -> None:
+    """Drop the PostgreSQL schema a ``?schema=`` URL works in, with all it holds: the end of a
+    test run's or a benchmark's database. A URL without one (or SQLite) is left alone."""
+    engine = make_engine(url)
+    try:
+        schema = pg_schema(engine)  # validated by _split_schema: a plain identifier
+        if schema is not None:
+            with mapped_errors():
+                async with engine.begin() as conn:
+                    await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    finally:
+        await engine.dispose()
+
+
 async def drop_schema(engine: AsyncEngine) -> None:
     """Drop every movi table (tests and ``movi db init --reset``)."""
     with mapped_errors():
