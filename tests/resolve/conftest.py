@@ -1,4 +1,5 @@
-"""Fixtures of the resolver tests: the demo built once per module and backend, sessions on it."""
+"""Fixtures of the resolver tests: the demo built once per module and backend, the 20,000-trip
+demo built once per backend for the modules that ask for it, sessions on them."""
 
 from __future__ import annotations
 
@@ -18,6 +19,21 @@ def demo(
 ) -> Iterator[Demo]:
     """The default demo (300 trips, seed 7, today 2026-11-28) on each backend."""
     yield from build_once(request.param, tmp_path_factory, DemoSpec(today=TODAY))
+
+
+SCALE_TRIPS = 20_000
+"""The large demo: every route runs on about thirty days, and about 120 numbered paths a day
+("Path-17" has neighbours that hold 17: Path-117)."""
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def scale_demo(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Demo]:
+    """The 20,000-trip demo on each backend, built once for every module that uses it (they only
+    read, or write in a :func:`~tests.resolve.support.scratch` session that is rolled back)."""
+    spec = DemoSpec(today=TODAY, trips=SCALE_TRIPS)
+    yield from build_once(request.param, tmp_path_factory, spec)
 
 
 @pytest.fixture

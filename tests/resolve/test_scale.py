@@ -5,28 +5,23 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
-from tests.resolve.support import TODAY, Demo, all_rows, build_once, stem
+from tests.resolve.conftest import SCALE_TRIPS as TRIPS
+from tests.resolve.support import TODAY, Demo, all_rows, stem
 
 from movi.resolve import MAX_OPTIONS, resolve_trip
-from movi.store.demo import DemoSpec
 from movi.store.schema import DailyTrip
 
-TRIPS = 20_000
 
-
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def demo(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Demo]:
-    """Overrides the default demo of ``conftest.py`` for this module."""
-    yield from build_once(request.param, tmp_path_factory, DemoSpec(today=TODAY, trips=TRIPS))
+@pytest.fixture
+def demo(scale_demo: Demo) -> Demo:
+    """Overrides the default demo of ``conftest.py`` for this module: the 20,000-trip one."""
+    return scale_demo
 
 
 async def _trips(session: AsyncSession) -> list[Row[Any]]:

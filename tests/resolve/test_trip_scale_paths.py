@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from collections.abc import Iterator
 from datetime import date, time, timedelta
 from typing import Any
 
@@ -19,7 +18,8 @@ import pytest
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
-from tests.resolve.support import TODAY, Demo, all_rows, build_once, scratch
+from tests.resolve.conftest import SCALE_TRIPS as TRIPS
+from tests.resolve.support import TODAY, Demo, all_rows, scratch
 
 from movi.engine import Movi
 from movi.resolve import Resolution, resolve_trip
@@ -29,16 +29,11 @@ from movi.store import create_schema, make_engine, read_only
 from movi.store.demo import DemoSpec, build_demo
 from movi.store.schema import TRIP_NAME_SEPARATORS, DailyTrip
 
-TRIPS = 20_000
-"""About 120 numbered paths a day: "Path-17" has neighbours that hold 17 (Path-117)."""
 
-
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def demo(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Demo]:
-    """Overrides the default demo of ``conftest.py`` for this module."""
-    yield from build_once(request.param, tmp_path_factory, DemoSpec(today=TODAY, trips=TRIPS))
+@pytest.fixture
+def demo(scale_demo: Demo) -> Demo:
+    """Overrides the default demo of ``conftest.py`` for this module: the 20,000-trip one."""
+    return scale_demo
 
 
 def _name(row: Row[Any]) -> str:
